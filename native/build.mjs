@@ -1,2 +1,196 @@
-// Placeholder until the native-addon work lands: npm install must succeed without it.
-console.log('lstm-cuda: native addons not built yet (cpu backend only)');
+// Builds the native addons; npm's `install` script runs it (before `prepare`, so it needs no dist/).
+//   emu:  node-gyp configure + build (binding.gyp)            -> build/Release/lstm_cuda_emu.node
+//   cuda: cmake-js build -d native -O build/cuda, when nvcc    -> build/cuda/Release/lstm_cuda.node
+//         is on the PATH and LSTM_CUDA_SKIP_CUDA is not 1
+//   --asan: the emu addon under AddressSanitizer, by g++ directly -> build/asan/lstm_cuda_emu.node
+// Env: LSTM_CUDA_SKIP_CUDA=1 skips cuda; LSTM_CUDA_ARCHS overrides the CUDA architectures.
+// Flags: --emu-only, --cuda-only, --asan. A failed build prints one line naming its log and exits 0
+// (the cpu backend still works) unless --strict is given. Nothing here downloads: node-gyp gets Node's
+// headers from npm's nodedir (or the running node's own prefix), cmake-js uses node-api-headers.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'package.json'));
+const args = new Set(process.argv.slice(2));
+const strict = args.has('--strict');
+const jobs = String(Math.max(1, Math.min(2, cpus().length)));
+
+const EMU_ADDON = 'build/Release/lstm_cuda_emu.node';
+const CUDA_ADDON = 'build/cuda/Release/lstm_cuda.node';
+const ASAN_ADDON = 'build/asan/lstm_cuda_emu.node';
+const LOGS = { emu: 'build/native-emu.log', cuda: 'build/native-cuda.log', asan: 'build/native-asan.log' };
+
+const rel = (p) => relative(process.cwd(), join(root, p)) || '.';
+
+// Runs the commands one after another, appending their output to `log`; resolves to the first
+// non-zero exit code (or 0).
+async function runLogged(commands, log, env = process.env) {
+  mkdirSync(dirname(join(root, log)), { recursive: true });
+  const out = createWriteStream(join(root, log));
+  try {
+    for (const [cmd, argv] of commands) {
+      out.write(`$ ${cmd} ${argv.join(' ')}\n`);
+      const code = await new Promise((resolve) => {
+        const child = spawn(cmd, argv, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.pipe(out, { end: false });
+        child.stderr.pipe(out, { end: false });
+        child.on('error', (e) => { out.write(`${e.message}\n`); resolve(127); });
+        child.on('close', (c) => resolve(c ?? 1));
+      });
+      if (code !== 0) return code;
+    }
+    return 0;
+  } finally {
+    await new Promise((r) => out.end(r));
+  }
+}
+
+// Times one build and prints one line: where the addon is, or why it failed and where the log is.
+async function timed(name, artifact, log, build) {
+  const t0 = process.hrtime.bigint();
+  const code = await build();
+  const s = (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1);
+  if (code === 0 && existsSync(join(root, artifact))) {
+    const loadError = tryLoad(artifact);
+    if (loadError === null) {
+      console.log(`lstm-cuda: built the ${name} addon in ${s} s (${rel(artifact)})`);
+      return true;
+    }
+    console.log(`lstm-cuda: built the ${name} addon in ${s} s but it does not load: ${loadError}`);
+    return false;
+  }
+  console.log(`lstm-cuda: building the ${name} addon failed (exit ${code}) after ${s} s; see ${rel(log)} (the cpu backend still works)`);
+  return false;
+}
+
+// null when the addon loads in a fresh node (catches undefined symbols, which the link allows), else
+// the first line of the error. ASan builds need libasan preloaded, so they are not checked here.
+function tryLoad(artifact) {
+  if (artifact === ASAN_ADDON) return null;
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(join(root, artifact))})`], { encoding: 'utf8' });
+  if (r.status === 0) return null;
+  const line = (r.stderr || '').split('\n').find((l) => /Error|error:/.test(l));
+  return (line ?? `exit ${r.status}`).trim();
+}
+
+// Node's headers for node-gyp without a download: npm's nodedir, else the running node's prefix.
+function nodedir() {
+  const fromNpm = process.env.npm_config_nodedir;
+  if (fromNpm && existsSync(join(fromNpm, 'include', 'node', 'common.gypi'))) return fromNpm;
+  const prefix = dirname(dirname(process.execPath));
+  if (existsSync(join(prefix, 'include', 'node', 'common.gypi'))) return prefix;
+  return fromNpm || undefined;
+}
+
+// gyp has no .cu rule: every kernels/<op>.cu needs native/emu/<op>.cc listed in binding.gyp. Names the
+// missing ones (the addon would otherwise fail to load with an undefined symbol).
+function missingEmuWrappers() {
+  const gypText = readFileSync(join(root, 'binding.gyp'), 'utf8');
+  return readdirSync(join(root, 'kernels'))
+    .filter((f) => f.endsWith('.cu'))
+    .map((f) => `native/emu/${f.slice(0, -3)}.cc`)
+    .filter((w) => !existsSync(join(root, w)) || !gypText.includes(`'${w}'`));
+}
+
+function buildEmu() {
+  const missing = missingEmuWrappers();
+  if (missing.length > 0) {
+    console.log(`lstm-cuda: binding.gyp lacks ${missing.join(', ')} (one wrapper per kernels/*.cu); the emu addon will not load`);
+  }
+  const gyp = require.resolve('node-gyp/bin/node-gyp.js');
+  const dir = nodedir();
+  const common = dir ? [`--nodedir=${dir}`] : [];
+  // configure + build, never `rebuild`: node-gyp's clean would delete all of build/ (the TS test build too).
+  return timed('emu', EMU_ADDON, LOGS.emu, () =>
+    runLogged(
+      [
+        [process.execPath, [gyp, 'configure', ...common]],
+        [process.execPath, [gyp, 'build', '--jobs', jobs, ...common]],
+      ],
+      LOGS.emu,
+    ),
+  );
+}
+
+function hasNvcc() {
+  const r = spawnSync('nvcc', ['--version'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+function buildCuda() {
+  if (process.env.LSTM_CUDA_SKIP_CUDA === '1') {
+    console.log('lstm-cuda: LSTM_CUDA_SKIP_CUDA=1, skipping the cuda addon (cpu and emu available)');
+    return Promise.resolve(true);
+  }
+  if (!hasNvcc()) {
+    console.log('lstm-cuda: nvcc not found, skipping the cuda addon (cpu and emu available)');
+    return Promise.resolve(true);
+  }
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  const env = { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs };
+  // LSTM_CUDA_ARCHS (e.g. "90a-real") replaces the default 80-real;90-real;90a-real;90-virtual
+  const archs = process.env.LSTM_CUDA_ARCHS ? [`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.LSTM_CUDA_ARCHS}`] : [];
+  return timed('cuda', CUDA_ADDON, LOGS.cuda, () =>
+    runLogged([[process.execPath, [cmakeJs, 'build', '-d', 'native', '-O', 'build/cuda', '--parallel', jobs, ...archs]]], LOGS.cuda, env),
+  );
+}
+
+// The emu addon with -fsanitize=address, compiled by g++ directly (one TU per source, `jobs` at a time).
+// Run tests on it with: LD_PRELOAD=$(g++ -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
+//   LSTM_CUDA_EMU_ADDON=build/asan/lstm_cuda_emu.node node node_modules/tape/bin/tape build/test/...
+async function buildAsan() {
+  const dir = nodedir();
+  const addonApi = require('node-addon-api').include_dir;
+  const objDir = 'build/asan/obj';
+  mkdirSync(join(root, objDir), { recursive: true });
+  const sources = [
+    ...readdirSync(join(root, 'native')).filter((f) => f.endsWith('.cc')).map((f) => `native/${f}`),
+    ...readdirSync(join(root, 'native/emu')).filter((f) => f.endsWith('.cc')).map((f) => `native/emu/${f}`),
+    ...readdirSync(join(root, 'kernels/emu')).filter((f) => /\.(cc|cpp|S)$/.test(f)).map((f) => `kernels/emu/${f}`),
+  ];
+  const flags = [
+    '-std=c++17', '-O1', '-g', '-Wno-unknown-pragmas', '-fPIC', '-pthread', '-fexceptions', '-fsanitize=address', '-fno-omit-frame-pointer',
+    '-DLSTM_CUDA_EMU', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    '-DNODE_GYP_MODULE_NAME=lstm_cuda_emu', '-DBUILDING_NODE_EXTENSION',
+    '-Ikernels', `-I${join(root, addonApi)}`, `-I${join(dir ?? '/usr', 'include', 'node')}`,
+  ];
+  return timed('emu (ASan)', ASAN_ADDON, LOGS.asan, async () => {
+    const objects = sources.map((s) => `${objDir}/${s.replace(/[/.]/g, '_')}.o`);
+    const compiles = sources.map((s, i) => ['g++', [...flags, '-c', s, '-o', objects[i]]]);
+    // `jobs` compile queues side by side, each with its own log, then one link
+    const n = Number(jobs);
+    const codes = await Promise.all(
+      Array.from({ length: n }, (_, q) => runLogged(compiles.filter((_, i) => i % n === q), `${LOGS.asan}.${q}`)),
+    );
+    const bad = codes.find((c) => c !== 0);
+    if (bad !== undefined) {
+      console.log(`lstm-cuda: ASan compile logs: ${Array.from({ length: n }, (_, q) => rel(`${LOGS.asan}.${q}`)).join(', ')}`);
+      return bad;
+    }
+    return runLogged([['g++', ['-shared', '-fsanitize=address', '-pthread', '-o', ASAN_ADDON, ...objects]]], LOGS.asan);
+  });
+}
+
+// Never lets `npm install` fail: an unexpected error (node-gyp or cmake-js missing, say) is one line too.
+async function guarded(name, build) {
+  try {
+    return await build();
+  } catch (e) {
+    console.log(`lstm-cuda: building the ${name} addon failed: ${(e && e.message) || e} (the cpu backend still works)`);
+    return false;
+  }
+}
+
+let ok = true;
+if (args.has('--asan')) {
+  ok = await guarded('emu (ASan)', buildAsan);
+} else {
+  if (!args.has('--cuda-only')) ok = (await guarded('emu', buildEmu)) && ok;
+  if (!args.has('--emu-only')) ok = (await guarded('cuda', buildCuda)) && ok;
+}
+if (!ok && strict) process.exitCode = 1;

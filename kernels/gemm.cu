@@ -1,0 +1,413 @@
+// GEMM: C[M,N] = alpha·op(A)·op(B) + beta·C, our own kernels (no cuBLAS) so the emulator runs them too.
+// CPU reference lives in src/cpu/gemm.ts.
+//
+// Kernels (all templated on the two transposes, so every layout gets coalesced loads):
+//   gemm_big_kernel       128×128 block tile, BK = 8, 256 threads, 8×8 register micro-tile, float4 global
+//                         and shared loads, double-buffered shared tiles (one barrier per tile). For large
+//                         problems whose operands are 16-byte aligned with leading dimensions % 4 == 0.
+//   gemm_tile_kernel<R>   (16R)×(16R) block tile (R = 4, 2, 1: 64×64, 32×32, 16×16), BK = 128/R, 256
+//                         threads, an R×R micro-tile, scalar loads prefetched one tile ahead into
+//                         registers. The general path: any M, N, K, any alignment (edges zero-filled on
+//                         load, guarded on store).
+//   gemm_skinny_kernel    M ≤ 8 (the recurrent GEMMs, M = B): a block owns 32 columns of C and all M rows,
+//                         its 8 warps split K; the partial sums are reduced in shared memory in a fixed
+//                         order (deterministic). Keeps the per-step GEMM of a small batch from idling 95%.
+// Every output element is one thread's sum over k in increasing order (skinny: 8 such partial sums added
+// in a fixed order): results are deterministic, no atomics.
+// Launcher: gemm() picks the kernel; sizes 0 are a no-op (K = 0 still applies beta to C).
+//
+// Products are written a*b + c, not fmaf(): nvcc contracts them into FMAs anyway, and g++ (no -mfma)
+// would otherwise call libm's fmaf for every term under the emulator.
+//
+// Shared-memory tiles are stored k-major (S[k][m]), whatever the global layout, so the inner product
+// loop is the same for all four transpose combinations; only the tile loader's index order changes.
+#include "lstm_cuda.h"
+
+#ifdef LSTM_CUDA_EMU
+#define GEMM_UNROLL  // g++ would warn about an unknown `#pragma unroll`
+#else
+#define GEMM_UNROLL _Pragma("unroll")
+#endif
+
+namespace {
+
+constexpr int TILE_THREADS = 256;
+constexpr int BIG_T = 128, BIG_K = 8, BIG_THREADS = 256, BIG_LDS = BIG_T + 4;  // +4: rows stay 16-B aligned
+constexpr int SKINNY_N = 32, SKINNY_K = 128, SKINNY_THREADS = 256, SKINNY_GROUPS = SKINNY_THREADS / 32;
+constexpr int SKINNY_KPG = SKINNY_K / SKINNY_GROUPS;  // k values per group per tile
+
+// Floats of shared memory each kernel carves out of gemm_smem (layouts in the kernels).
+__host__ __device__ constexpr int tile_smem_floats(int R) { return 2 * (128 / R) * (16 * R + 1); }
+__host__ __device__ constexpr int big_smem_floats() { return 2 * 2 * BIG_K * BIG_LDS; }
+__host__ __device__ constexpr int skinny_smem_floats(int MM) {
+  return SKINNY_K * MM + SKINNY_K * (SKINNY_N + 1) + SKINNY_GROUPS * MM * SKINNY_N;
+}
+__host__ __device__ constexpr int cmax(int a, int b) { return a > b ? a : b; }
+constexpr int GEMM_SMEM_FLOATS =
+    cmax(cmax(cmax(tile_smem_floats(1), tile_smem_floats(2)), cmax(tile_smem_floats(4), big_smem_floats())),
+         skinny_smem_floats(8));
+
+// The one static shared buffer of every GEMM kernel (its largest user's size). On the GPU each kernel
+// gets its own copy as usual; under the emulator each __shared__ array is a thread_local of the addon,
+// and per-kernel arrays over the 24 template instantiations would add ~450 KiB to its TLS block.
+__shared__ __align__(16) float gemm_smem[GEMM_SMEM_FLOATS];
+
+// ------------------------------------------------------------------------------------------ kernels
+
+// The TK×TMN tile of a matrix operand starting at (mn0, k0), zero outside [0,MN)×[0,K), moved in two
+// steps: fetch_tile issues this thread's global loads into registers v, store_tile writes v into the
+// k-major shared tile S[k*LDS + mn]. Between the two the caller computes on the previous tile, so the
+// loads are in flight during its FMAs (the problems that take these kernels are latency-bound).
+// k_contig: element (mn,k) is src[mn*ld + k] (A untransposed, B transposed); else it is src[k*ld + mn]
+// (A transposed, B untransposed). Consecutive threads walk the contiguous global index, so each warp
+// reads one or two full 128-byte lines.
+template <int TK, int TMN, int NT>
+struct Tile {
+  static_assert(TK * TMN % NT == 0, "tile must split evenly over the threads");
+  static constexpr int PER_THREAD = TK * TMN / NT;
+};
+
+template <int TK, int TMN, int NT, bool k_contig>
+__device__ __forceinline__ void fetch_tile(const float* __restrict__ src, int ld, int mn0, int MN, int k0,
+                                           int K, int tid, float (&v)[Tile<TK, TMN, NT>::PER_THREAD]) {
+  GEMM_UNROLL
+  for (int r = 0; r < Tile<TK, TMN, NT>::PER_THREAD; ++r) {
+    const int i = tid + r * NT;
+    const int gk = k0 + (k_contig ? i % TK : i / TMN), gmn = mn0 + (k_contig ? i / TK : i % TMN);
+    v[r] = 0.f;
+    if (gk < K && gmn < MN) v[r] = k_contig ? src[(size_t)gmn * ld + gk] : src[(size_t)gk * ld + gmn];
+  }
+}
+
+template <int TK, int TMN, int NT, bool k_contig, int LDS>
+__device__ __forceinline__ void store_tile(float* __restrict__ S, int tid,
+                                           const float (&v)[Tile<TK, TMN, NT>::PER_THREAD]) {
+  GEMM_UNROLL
+  for (int r = 0; r < Tile<TK, TMN, NT>::PER_THREAD; ++r) {
+    const int i = tid + r * NT;
+    S[(k_contig ? i % TK : i / TMN) * LDS + (k_contig ? i / TK : i % TMN)] = v[r];
+  }
+}
+
+// grid: (ceil(M/(16R)), ceil(N/(16R))); block: 256 = 16×16 threads; block tile 16R × 16R (R = 4: 64×64;
+// R = 2, 1: 32×32, 16×16 for small problems, more blocks), K tiles of 128/R: each thread loads 8 floats
+// of each operand per tile, so small (latency-bound) problems make few, wide round trips, and the next
+// tile's loads are issued before this tile's FMAs.
+// Thread (tx,ty) owns rows m0+ty+16i and columns n0+tx+16j (i,j < R): the strided micro-tile makes the
+// shared reads of a warp conflict-free (B: 16 consecutive words; A: two broadcast words) and the stores
+// of C coalesced. No alignment requirements.
+template <bool TA, bool TB, int R>
+__global__ void __launch_bounds__(TILE_THREADS, 2)  // ≤ 128 registers: 2 blocks per SM
+    gemm_tile_kernel(int M, int N, int K, float alpha, const float* __restrict__ A,
+                     const float* __restrict__ B, float beta, float* __restrict__ C) {
+  // shapes: op(A) [M,K], op(B) [K,N], C [M,N]
+  constexpr int TM = 16 * R, TILE_K = 128 / R;
+  constexpr int LDS = TM + 1;  // +1: the k-contiguous loader's stores (32 k's of one row) hit 32 banks
+  static_assert(2 * TILE_K * LDS == tile_smem_floats(R), "layout below");
+  float(*As)[LDS] = reinterpret_cast<float(*)[LDS]>(gemm_smem);               // [TILE_K][LDS]
+  float(*Bs)[LDS] = reinterpret_cast<float(*)[LDS]>(gemm_smem + TILE_K * LDS);  // [TILE_K][LDS]
+  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  const int m0 = blockIdx.x * TM, n0 = blockIdx.y * TM;
+  const int lda = TA ? M : K, ldb = TB ? K : N;
+  float acc[R][R];
+  GEMM_UNROLL
+  for (int i = 0; i < R; ++i)
+    GEMM_UNROLL
+    for (int j = 0; j < R; ++j) acc[i][j] = 0.f;
+
+  using T = Tile<TILE_K, TM, TILE_THREADS>;
+  float va[T::PER_THREAD], vb[T::PER_THREAD];
+  fetch_tile<TILE_K, TM, TILE_THREADS, !TA>(A, lda, m0, M, 0, K, tid, va);
+  fetch_tile<TILE_K, TM, TILE_THREADS, TB>(B, ldb, n0, N, 0, K, tid, vb);
+  for (int k0 = 0; k0 < K; k0 += TILE_K) {
+    store_tile<TILE_K, TM, TILE_THREADS, !TA, LDS>(&As[0][0], tid, va);
+    store_tile<TILE_K, TM, TILE_THREADS, TB, LDS>(&Bs[0][0], tid, vb);
+    __syncthreads();  // tiles complete before anyone reads them
+    if (k0 + TILE_K < K) {  // next tile's loads in flight during this tile's FMAs
+      fetch_tile<TILE_K, TM, TILE_THREADS, !TA>(A, lda, m0, M, k0 + TILE_K, K, tid, va);
+      fetch_tile<TILE_K, TM, TILE_THREADS, TB>(B, ldb, n0, N, k0 + TILE_K, K, tid, vb);
+    }
+    GEMM_UNROLL
+    for (int kk = 0; kk < TILE_K; ++kk) {
+      float a[R], b[R];
+      GEMM_UNROLL
+      for (int i = 0; i < R; ++i) a[i] = As[kk][ty + 16 * i];
+      GEMM_UNROLL
+      for (int j = 0; j < R; ++j) b[j] = Bs[kk][tx + 16 * j];
+      GEMM_UNROLL
+      for (int i = 0; i < R; ++i)
+        GEMM_UNROLL
+        for (int j = 0; j < R; ++j) acc[i][j] += a[i] * b[j];
+    }
+    __syncthreads();  // everyone done reading before the next tile overwrites
+  }
+
+  GEMM_UNROLL
+  for (int i = 0; i < R; ++i) {
+    const int m = m0 + ty + 16 * i;
+    if (m >= M) continue;
+    GEMM_UNROLL
+    for (int j = 0; j < R; ++j) {
+      const int n = n0 + tx + 16 * j;
+      if (n >= N) continue;
+      float* c = C + (size_t)m * N + n;
+      *c = beta == 0.f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *c;  // beta 0: C unread
+    }
+  }
+}
+
+#ifdef GEMM_CHECK_ALIGN  // test hook: a scratch build can trap misaligned vector accesses
+#define GEMM_ALIGNED(p) GEMM_CHECK_ALIGN(p)
+#else
+#define GEMM_ALIGNED(p)
+#endif
+
+// Fetches this thread's 4 elements of the BIG_K×BIG_T tile of an operand starting at (mn0, k0) into v,
+// zero outside [0,MN)×[0,K). One float4 global load when the 4 are in bounds (the launcher guarantees
+// 16-byte alignment: base aligned, ld % 4 == 0), else guarded scalar loads.
+//   k_contig (element (mn,k) at src[mn*ld + k]): thread t holds (mn = t/2, k = 4(t%2) .. +3);
+//   else     (element (mn,k) at src[k*ld + mn]): thread t holds (k = t/32, mn = 4(t%32) .. +3).
+// Either way a warp reads contiguous 16-byte pieces of at most 16 rows.
+template <bool k_contig>
+__device__ __forceinline__ void big_fetch(const float* __restrict__ src, int ld, int mn0, int MN, int k0,
+                                          int K, int tid, float v[4]) {
+  const int mn = mn0 + (k_contig ? tid / 2 : 4 * (tid % 32));
+  const int k = k0 + (k_contig ? 4 * (tid % 2) : tid / 32);
+  const float* p = k_contig ? src + (size_t)mn * ld + k : src + (size_t)k * ld + mn;
+  const bool full = k_contig ? (mn < MN && k + 3 < K) : (k < K && mn + 3 < MN);
+  if (full) {
+    GEMM_ALIGNED(p);
+    const float4 q = *reinterpret_cast<const float4*>(p);
+    v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+  } else {
+    GEMM_UNROLL
+    for (int i = 0; i < 4; ++i) {
+      const bool in = k_contig ? (mn < MN && k + i < K) : (k < K && mn + i < MN);
+      v[i] = in ? p[i] : 0.f;
+    }
+  }
+}
+
+// Stores what big_fetch fetched into the k-major shared tile S[k][mn].
+template <bool k_contig>
+__device__ __forceinline__ void big_store(float (*S)[BIG_LDS], int tid, const float v[4]) {
+  if (k_contig) {
+    const int mn = tid / 2, k = 4 * (tid % 2);
+    GEMM_UNROLL
+    for (int i = 0; i < 4; ++i) S[k + i][mn] = v[i];  // pad 4: the two k halves of a warp hit other banks
+  } else {
+    const int k = tid / 32, mn = 4 * (tid % 32);
+    *reinterpret_cast<float4*>(&S[k][mn]) = float4{v[0], v[1], v[2], v[3]};
+  }
+}
+
+// The large-problem path. grid: (ceil(M/128), ceil(N/128)); block: 256 = 16×16 threads, each an 8×8
+// register micro-tile: rows {4ty..4ty+3, 64+4ty..64+4ty+3} × the same pattern of columns with tx, read
+// from shared memory as float4 (a warp's 16 distinct float4 of B and 2 broadcast float4 of A: no
+// conflicts). BK = 8 with double-buffered shared tiles: the next tile's global loads are issued into
+// registers before the current tile's FMAs, and one barrier per tile separates writes from reads.
+// Requires A, B, C 16-byte aligned and lda, ldb, N multiples of 4 (checked by the launcher); M, N, K
+// arbitrary (edges zero-filled / guarded).
+template <bool TA, bool TB>
+__global__ void __launch_bounds__(BIG_THREADS, 2)  // ≤ 128 registers: 2 blocks per SM
+    gemm_big_kernel(int M, int N, int K, float alpha, const float* __restrict__ A,
+                    const float* __restrict__ B, float beta, float* __restrict__ C) {
+  // shapes: op(A) [M,K], op(B) [K,N], C [M,N]
+  // two buffers each of A and B, [BIG_K][BIG_LDS]; 2·BIG_K·BIG_LDS floats is a multiple of 4 (16 bytes)
+  using BigTiles = float[2][BIG_K][BIG_LDS];
+  BigTiles& As = *reinterpret_cast<BigTiles*>(gemm_smem);
+  BigTiles& Bs = *reinterpret_cast<BigTiles*>(gemm_smem + 2 * BIG_K * BIG_LDS);
+  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  const int m0 = blockIdx.x * BIG_T, n0 = blockIdx.y * BIG_T;
+  const int lda = TA ? M : K, ldb = TB ? K : N;
+  float acc[8][8];
+  GEMM_UNROLL
+  for (int i = 0; i < 8; ++i)
+    GEMM_UNROLL
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+
+  float va[4], vb[4];
+  big_fetch<!TA>(A, lda, m0, M, 0, K, tid, va);
+  big_fetch<TB>(B, ldb, n0, N, 0, K, tid, vb);
+  big_store<!TA>(As[0], tid, va);
+  big_store<TB>(Bs[0], tid, vb);
+  __syncthreads();  // tile 0 complete
+  int buf = 0;
+  for (int k0 = 0; k0 < K; k0 += BIG_K) {
+    const bool more = k0 + BIG_K < K;
+    if (more) {  // global loads of the next tile in flight during this tile's FMAs
+      big_fetch<!TA>(A, lda, m0, M, k0 + BIG_K, K, tid, va);
+      big_fetch<TB>(B, ldb, n0, N, k0 + BIG_K, K, tid, vb);
+    }
+    GEMM_UNROLL
+    for (int kk = 0; kk < BIG_K; ++kk) {
+      const float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][4 * ty]);
+      const float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][64 + 4 * ty]);
+      const float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][4 * tx]);
+      const float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][64 + 4 * tx]);
+      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+      GEMM_UNROLL
+      for (int i = 0; i < 8; ++i)
+        GEMM_UNROLL
+        for (int j = 0; j < 8; ++j) acc[i][j] += a[i] * b[j];
+    }
+    if (more) {  // the other buffer was last read before the previous barrier: free to overwrite
+      big_store<!TA>(As[buf ^ 1], tid, va);
+      big_store<TB>(Bs[buf ^ 1], tid, vb);
+    }
+    __syncthreads();  // next tile written before anyone reads it; this tile read before it is rewritten
+    buf ^= 1;
+  }
+
+  GEMM_UNROLL
+  for (int i = 0; i < 8; ++i) {
+    const int m = m0 + (i < 4 ? 4 * ty + i : 64 + 4 * ty + i - 4);
+    if (m >= M) continue;
+    GEMM_UNROLL
+    for (int h = 0; h < 2; ++h) {
+      const int n = n0 + 64 * h + 4 * tx;
+      float* c = C + (size_t)m * N + n;
+      float r[4];
+      GEMM_UNROLL
+      for (int j = 0; j < 4; ++j) r[j] = alpha * acc[i][4 * h + j];
+      if (n + 3 < N) {  // whole float4 in bounds (N % 4 == 0 keeps it aligned)
+        GEMM_ALIGNED(c);
+        float4* c4 = reinterpret_cast<float4*>(c);
+        if (beta != 0.f) {  // beta 0: C unread
+          const float4 old = *c4;
+          r[0] += beta * old.x, r[1] += beta * old.y, r[2] += beta * old.z, r[3] += beta * old.w;
+        }
+        *c4 = float4{r[0], r[1], r[2], r[3]};
+      } else {
+        GEMM_UNROLL
+        for (int j = 0; j < 4; ++j)
+          if (n + j < N) c[j] = beta == 0.f ? r[j] : r[j] + beta * c[j];
+      }
+    }
+  }
+}
+
+// grid: ceil(N/32); block: 256 = 8 warps. Requires M ≤ MM. Lane n owns column n0+n; warp g sums the k
+// values 16g .. 16g+15 of every 128-wide K tile for all MM rows, then the 8 partial sums are added in
+// order g = 0..7 (deterministic). The next K tile's loads are issued before this tile's FMAs.
+template <bool TA, bool TB, int MM>
+__global__ void __launch_bounds__(SKINNY_THREADS)  // no 2-blocks cap: few blocks, registers over spills
+    gemm_skinny_kernel(int M, int N, int K, float alpha, const float* __restrict__ A,
+                       const float* __restrict__ B, float beta, float* __restrict__ C) {
+  // shapes: op(A) [M,K] with M ≤ MM, op(B) [K,N], C [M,N]
+  // +1 on Bs rows: the k-contiguous loader's stores hit 32 banks
+  float(*As)[MM] = reinterpret_cast<float(*)[MM]>(gemm_smem);  // [SKINNY_K][MM]
+  float(*Bs)[SKINNY_N + 1] =
+      reinterpret_cast<float(*)[SKINNY_N + 1]>(gemm_smem + SKINNY_K * MM);  // [SKINNY_K][SKINNY_N + 1]
+  float(*partial)[MM][SKINNY_N] = reinterpret_cast<float(*)[MM][SKINNY_N]>(
+      gemm_smem + SKINNY_K * MM + SKINNY_K * (SKINNY_N + 1));  // [SKINNY_GROUPS][MM][SKINNY_N]
+  const int tid = threadIdx.x, lane = tid % 32, group = tid / 32;
+  const int n0 = blockIdx.x * SKINNY_N;
+  const int lda = TA ? M : K, ldb = TB ? K : N;
+  float acc[MM];
+  GEMM_UNROLL
+  for (int m = 0; m < MM; ++m) acc[m] = 0.f;
+
+  float va[Tile<SKINNY_K, MM, SKINNY_THREADS>::PER_THREAD];
+  float vb[Tile<SKINNY_K, SKINNY_N, SKINNY_THREADS>::PER_THREAD];
+  fetch_tile<SKINNY_K, MM, SKINNY_THREADS, !TA>(A, lda, 0, M, 0, K, tid, va);
+  fetch_tile<SKINNY_K, SKINNY_N, SKINNY_THREADS, TB>(B, ldb, n0, N, 0, K, tid, vb);
+  for (int k0 = 0; k0 < K; k0 += SKINNY_K) {
+    store_tile<SKINNY_K, MM, SKINNY_THREADS, !TA, MM>(&As[0][0], tid, va);
+    store_tile<SKINNY_K, SKINNY_N, SKINNY_THREADS, TB, SKINNY_N + 1>(&Bs[0][0], tid, vb);
+    __syncthreads();  // tiles complete before anyone reads them
+    if (k0 + SKINNY_K < K) {  // next tile's loads in flight during this tile's FMAs
+      fetch_tile<SKINNY_K, MM, SKINNY_THREADS, !TA>(A, lda, 0, M, k0 + SKINNY_K, K, tid, va);
+      fetch_tile<SKINNY_K, SKINNY_N, SKINNY_THREADS, TB>(B, ldb, n0, N, k0 + SKINNY_K, K, tid, vb);
+    }
+    GEMM_UNROLL
+    for (int kk = group * SKINNY_KPG; kk < (group + 1) * SKINNY_KPG; ++kk) {
+      const float b = Bs[kk][lane];
+      GEMM_UNROLL
+      for (int m = 0; m < MM; ++m) acc[m] += As[kk][m] * b;
+    }
+    __syncthreads();  // everyone done reading before the next tile overwrites
+  }
+
+  GEMM_UNROLL
+  for (int m = 0; m < MM; ++m) partial[group][m][lane] = acc[m];
+  __syncthreads();  // all partial sums written before the reduction reads them
+  for (int i = tid; i < MM * SKINNY_N; i += SKINNY_THREADS) {
+    const int m = i / SKINNY_N, n = i % SKINNY_N;
+    if (m >= M || n0 + n >= N) continue;
+    float s = 0.f;
+    for (int g = 0; g < SKINNY_GROUPS; ++g) s += partial[g][m][n];  // fixed order: deterministic
+    float* c = C + (size_t)m * N + n0 + n;
+    *c = beta == 0.f ? alpha * s : alpha * s + beta * *c;  // beta 0: C unread
+  }
+}
+
+// Kernel choice. M ≤ 8: the skinny kernel. Otherwise the largest tile whose edge padding stays modest
+// (128 needs M, N ≥ 96 and the float4 alignment; 64 needs M, N ≥ 48; 32 needs M, N ≥ 24; else 16).
+// On a GPU a tile size is also dropped when it gives fewer than MIN_BLOCKS blocks (an H100 has 132
+// SMs): more, smaller tiles then finish sooner. The emulator has no SMs to fill but pays a fiber switch
+// per thread per barrier, so there the larger tile always wins (and the size rules alone pick).
+#ifdef LSTM_CUDA_EMU
+constexpr long long MIN_BLOCKS = 1;
+#else
+constexpr long long MIN_BLOCKS = 128;
+#endif
+
+template <bool TA, bool TB>
+cudaError_t gemm_launch(int M, int N, int K, float alpha, const float* A, const float* B, float beta,
+                        float* C, cudaStream_t stream) {
+  if (M <= 8) {
+    const dim3 grid((N + SKINNY_N - 1) / SKINNY_N);
+    return M <= 4 ? launch(gemm_skinny_kernel<TA, TB, 4>, grid, dim3(SKINNY_THREADS), 0, stream, M, N, K,
+                           alpha, A, B, beta, C)
+                  : launch(gemm_skinny_kernel<TA, TB, 8>, grid, dim3(SKINNY_THREADS), 0, stream, M, N, K,
+                           alpha, A, B, beta, C);
+  }
+  const bool vec_ok = (uintptr_t)A % 16 == 0 && (uintptr_t)B % 16 == 0 && (uintptr_t)C % 16 == 0 &&
+                      (TA ? M : K) % 4 == 0 && (TB ? K : N) % 4 == 0 && N % 4 == 0;
+  const long long blocks128 = (long long)((M + 127) / 128) * ((N + 127) / 128);
+  const long long blocks64 = (long long)((M + 63) / 64) * ((N + 63) / 64);
+  const long long blocks32 = (long long)((M + 31) / 32) * ((N + 31) / 32);
+  if (vec_ok && M >= 96 && N >= 96 && blocks128 >= MIN_BLOCKS) {
+    const dim3 grid((M + 127) / 128, (N + 127) / 128);
+    if (grid.y > 65535) return cudaErrorInvalidValue;  // gridDim.y limit
+    return launch(gemm_big_kernel<TA, TB>, grid, dim3(BIG_THREADS), 0, stream, M, N, K, alpha, A, B, beta,
+                  C);
+  }
+  if (M >= 48 && N >= 48 && blocks64 >= MIN_BLOCKS) {
+    const dim3 grid((M + 63) / 64, (N + 63) / 64);
+    if (grid.y > 65535) return cudaErrorInvalidValue;
+    return launch(gemm_tile_kernel<TA, TB, 4>, grid, dim3(TILE_THREADS), 0, stream, M, N, K, alpha, A, B,
+                  beta, C);
+  }
+  if (M >= 24 && N >= 24 && blocks32 >= MIN_BLOCKS) {
+    const dim3 grid((M + 31) / 32, (N + 31) / 32);
+    if (grid.y > 65535) return cudaErrorInvalidValue;
+    return launch(gemm_tile_kernel<TA, TB, 2>, grid, dim3(TILE_THREADS), 0, stream, M, N, K, alpha, A, B,
+                  beta, C);
+  }
+  const dim3 grid((M + 15) / 16, (N + 15) / 16);
+  if (grid.y > 65535) return cudaErrorInvalidValue;
+  return launch(gemm_tile_kernel<TA, TB, 1>, grid, dim3(TILE_THREADS), 0, stream, M, N, K, alpha, A, B,
+                beta, C);
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------------------------------- launcher
+
+// C[M,N] = alpha·op(A)·op(B) + beta·C (see lstm_cuda.h).
+//   A: in [M,K], or [K,M] when trans_a   B: in [K,N], or [N,K] when trans_b
+//   C: in/out [M,N] (with beta == 0 its old contents are never read, NaN included)
+cudaError_t gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
+                 const float* B, float beta, float* C, cudaStream_t stream) {
+  if (M < 0 || N < 0 || K < 0) return cudaErrorInvalidValue;
+  if (M == 0 || N == 0) return cudaSuccess;
+  if (trans_a) {
+    return trans_b ? gemm_launch<true, true>(M, N, K, alpha, A, B, beta, C, stream)
+                   : gemm_launch<true, false>(M, N, K, alpha, A, B, beta, C, stream);
+  }
+  return trans_b ? gemm_launch<false, true>(M, N, K, alpha, A, B, beta, C, stream)
+                 : gemm_launch<false, false>(M, N, K, alpha, A, B, beta, C, stream);
+}

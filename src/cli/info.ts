@@ -1,0 +1,84 @@
+// `lstm-cuda info [--json]`: every backend (cpu, emu, cuda) with its device line or the one-line reason it
+// is unavailable, the default device and why, and each available backend's allocator counters.
+import { defaultDevice, devices, getBackend } from '../device.js';
+import type { DeviceName, MemoryStats } from '../backend.js';
+import { addonPath, type NativeKind } from '../native.js';
+import { parseFlags, type FlagSpec } from './flags.js';
+import { UsageError } from './usage_error.js';
+
+const USAGE = 'usage: lstm-cuda info [--json]';
+const FLAGS: Record<string, FlagSpec> = {
+  json: { type: 'boolean', help: 'print one JSON object instead of text' },
+};
+
+interface BackendReport {
+  name: DeviceName;
+  available: boolean;
+  deviceName?: string;
+  reason?: string;
+  /** the addon file (emu, cuda) */
+  addon?: string;
+  memory?: MemoryStats & Record<string, number>;
+}
+
+interface InfoReport {
+  backends: BackendReport[];
+  default: { name?: DeviceName; why: string };
+}
+
+/** Why the default device is what it is (LSTM_CUDA_DEVICE, a CUDA device, or none). */
+function defaultReason(backends: BackendReport[]): { name?: DeviceName; why: string } {
+  const env = process.env.LSTM_CUDA_DEVICE;
+  let name: DeviceName;
+  try {
+    name = defaultDevice();
+  } catch (e) {
+    return { why: `LSTM_CUDA_DEVICE=${env} cannot be used: ${(e as Error).message}` };
+  }
+  if (env !== undefined && env !== '') return { name, why: `set by LSTM_CUDA_DEVICE=${env}` };
+  if (name === 'cuda') return { name, why: 'a CUDA device is present' };
+  const cuda = backends.find((b) => b.name === 'cuda');
+  return { name, why: `cuda is unavailable: ${cuda?.reason ?? 'unknown reason'}` };
+}
+
+export function collectInfo(): InfoReport {
+  const backends: BackendReport[] = devices().map((d) => {
+    const r: BackendReport = { ...d };
+    if (d.name !== 'cpu') r.addon = addonPath(d.name as NativeKind);
+    if (d.available) r.memory = getBackend(d.name).memory() as MemoryStats & Record<string, number>;
+    return r;
+  });
+  return { backends, default: defaultReason(backends) };
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatInfo(r: InfoReport): string {
+  const lines: string[] = [];
+  for (const b of r.backends) {
+    lines.push(`${b.name.padEnd(5)} ${b.available ? 'available  ' : 'unavailable'}  ${b.available ? b.deviceName : b.reason}`);
+    if (b.addon) lines.push(`      addon: ${b.addon}`);
+    if (b.memory) {
+      const m = b.memory;
+      const extra = Object.entries(m)
+        .filter(([k]) => !['liveCount', 'liveBytes', 'cachedBytes'].includes(k))
+        .map(([k, v]) => `${k} ${k.endsWith('Bytes') ? formatBytes(v) : v}`);
+      lines.push(`      memory: live ${m.liveCount} (${formatBytes(m.liveBytes)}), cached ${formatBytes(m.cachedBytes)}${extra.length ? ', ' + extra.join(', ') : ''}`);
+    }
+  }
+  lines.push(`default device: ${r.default.name ?? '(none)'} — ${r.default.why}`);
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, FLAGS, USAGE);
+  if (parsed === null) return 0;
+  if (parsed.positionals.length > 0) throw new UsageError(`info takes no arguments, got '${parsed.positionals.join(' ')}'\n${USAGE}`);
+  const report = collectInfo();
+  console.log(parsed.values.json ? JSON.stringify(report, null, 2) : formatInfo(report));
+  return 0;
+}

@@ -1,0 +1,146 @@
+// `lstm-cuda prepare`: turns a Messenger / WhatsApp / Telegram export (file, directory or .zip) into
+// training text of only your own messages, one per line, in time order, with a summary on stderr.
+// Without --me it lists the senders (most messages first) so you can pick your name.
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../atomic_write.js';
+import { parseFlags, FlagSpec } from './flags.js';
+import { UsageError } from './usage_error.js';
+import { ExportError, FORMAT_CHOICES, FormatChoice, readExport, selectMessages, senderCounts } from '../prepare/index.js';
+import type { Selection } from '../prepare/index.js';
+
+const USAGE = 'usage: lstm-cuda prepare [<format>] <export>... [--me "Your Name"]... [--out FILE]\n' +
+  '  <format>: auto | messenger | whatsapp | telegram; <export>: a file, a directory or a .zip';
+
+const SPEC: Record<string, FlagSpec> = {
+  me: { type: 'string', multiple: true, help: 'your sender name; repeat for old names (exact after NFC+trim, else case-insensitive); omit to list the senders' },
+  out: { type: 'string', short: 'o', help: 'output text file, written atomically (default: stdout)' },
+  format: { type: 'string', choices: FORMAT_CHOICES, help: 'export format (default auto, or the positional <format>)' },
+  'min-chars': { type: 'integer', min: 1, default: 1, help: 'drop messages shorter than N characters' },
+  'drop-links': { type: 'boolean', help: 'drop messages that contain a URL (http://, https://, www.)' },
+  since: { type: 'string', help: 'keep messages from this date on (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
+  until: { type: 'string', help: 'keep messages up to this date (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
+  newline: { type: 'string', help: "what replaces line breaks inside a message (default a space; e.g. ' / ' or ' ⏎ ')" },
+  'date-order': { type: 'string', choices: ['auto', 'dmy', 'mdy'], default: 'auto', help: 'WhatsApp day/month order' },
+};
+
+/** Parses a --since/--until value to epoch ms (a bare date: start of that local day, or its end for --until). */
+export function parseDateFlag(value: string, flag: 'since' | 'until'): number {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
+  let t: number;
+  if (d) {
+    const [y, m, day] = [+d[1], +d[2], +d[3]];
+    const start = new Date(y, m - 1, day);
+    t = start.getFullYear() === y && start.getMonth() === m - 1 && start.getDate() === day
+      ? (flag === 'since' ? start.getTime() : new Date(y, m - 1, day + 1).getTime() - 1) : NaN;
+  } else {
+    t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value.trim()) ? Date.parse(value.trim()) : NaN;
+  }
+  if (Number.isNaN(t)) throw new UsageError(`--${flag} expects an ISO date like 2023-12-31 (or 2023-12-31T21:04), got '${value}'`);
+  return t;
+}
+
+const localDate = (t: number) => {
+  const d = new Date(t);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+};
+
+/** Checks --out before any reading: its directory exists and it is not itself a directory. */
+function checkOutput(path: string): void {
+  const dir = dirname(path) || '.';
+  if (!existsSync(dir)) throw new UsageError(`--out ${path}: directory '${dir}' does not exist`, 1);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--out ${path}: is a directory, expected a file name`, 1);
+}
+
+/** Writes the output through the shared atomic writer (temp file in the same directory + rename). */
+function writeOutput(path: string, text: string): void {
+  try {
+    writeFileAtomic(path, text);
+  } catch (e) {
+    throw new UsageError(`--out ${path}: cannot write (${(e as Error).message})`, 1);
+  }
+}
+
+function summary(sel: Selection, out: string | undefined): string[] {
+  const lines: string[] = [];
+  const who = sel.matched.map((n) => `'${n}'`).join(', ');
+  lines.push(`kept ${sel.lines.length} message${sel.lines.length === 1 ? '' : 's'} of ${who}, ${sel.characters} characters` +
+    (sel.lines.length ? `, ${localDate(sel.first)} to ${localDate(sel.last)}` : ''));
+  const skipped = Object.entries(sel.skipped).sort((a, b) => b[1] - a[1]);
+  const total = skipped.reduce((s, [, n]) => s + n, 0);
+  lines.push(`skipped ${total}${total ? `: ${skipped.map(([r, n]) => `${r} ${n}`).join(', ')}` : ''}`);
+  if (out !== undefined) lines.push(`wrote ${out}`);
+  return lines;
+}
+
+/** Writes to stdout; a reader that went away (`| head`) is not an error. */
+let stdoutGuarded = false;
+function writeStdout(text: string): void {
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') console.error(`lstm-cuda: stdout: ${e.message}`);
+    });
+  }
+  process.stdout.write(text);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  // argv: the arguments after `prepare`
+  const parsed = parseFlags(argv, SPEC, USAGE);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  let format = values.format as FormatChoice | undefined;
+  let paths = positionals;
+  if (positionals.length > 0 && (FORMAT_CHOICES as readonly string[]).includes(positionals[0])) {
+    if (format !== undefined && format !== positionals[0]) {
+      throw new UsageError(`format given twice: '${positionals[0]}' and --format ${format}`);
+    }
+    format = positionals[0] as FormatChoice;
+    paths = positionals.slice(1);
+  }
+  if (paths.length === 0) throw new UsageError(`missing <export> path\n${USAGE}`);
+  const newline = (values.newline as string | undefined) ?? ' ';
+  if (/[\r\n]/.test(newline)) throw new UsageError('--newline must not contain a line break: the output has one message per line');
+  const since = values.since !== undefined ? parseDateFlag(values.since as string, 'since') : undefined;
+  const until = values.until !== undefined ? parseDateFlag(values.until as string, 'until') : undefined;
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new UsageError(`--since ${values.since} is after --until ${values.until}`);
+  }
+  const out = values.out as string | undefined;
+  const me = (values.me as string[] | undefined) ?? [];
+  if (out !== undefined && me.length > 0) checkOutput(out);
+  if (me.some((m) => !m.trim())) throw new UsageError('--me expects a name, got an empty string');
+
+  try {
+    const read = readExport(paths, format ?? 'auto', values['date-order'] as 'auto' | 'dmy' | 'mdy');
+    const formats = Object.entries(read.filesRead).filter(([, n]) => n > 0).map(([f, n]) => `${f} ${n}`).join(', ');
+    const n = read.conversations.length;
+    console.error(`prepare: read ${n} conversation${n === 1 ? '' : 's'} (files: ${formats}${read.filesIgnored ? `; ${read.filesIgnored} other files ignored` : ''})`);
+
+    if (me.length === 0) {
+      const counts = senderCounts(read.conversations);
+      const width = String(counts[0]?.count ?? 0).length;
+      writeStdout(counts.map((s) => `${String(s.count).padStart(width)}  ${s.name}\n`).join(''));
+      console.error(`prepare: ${counts.length} sender${counts.length === 1 ? '' : 's'}; pick yours with --me "NAME" (repeat --me for old names)`);
+      return 0;
+    }
+
+    const sel = selectMessages(read.conversations, {
+      me, minChars: values['min-chars'] as number, dropLinks: values['drop-links'] === true, since, until, newline,
+    });
+    for (const c of sel.caseMatched) console.error(`prepare: --me '${c.me}' matched ${c.names.map((x) => `'${x}'`).join(', ')} ignoring case`);
+    if (sel.unmatched.length) console.error(`prepare: warning: --me ${sel.unmatched.map((x) => `'${x}'`).join(', ')} matched nobody`);
+    if (sel.lines.length === 0) {
+      throw new ExportError(`no messages left to write (${summary(sel, undefined).join('; ')}); nothing written`);
+    }
+    const text = sel.lines.join('\n') + '\n';
+    if (out !== undefined) writeOutput(out, text);
+    else writeStdout(text);
+    for (const line of summary(sel, out)) console.error(`prepare: ${line}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ExportError) throw new UsageError(e.message, 1);
+    throw e;
+  }
+}

@@ -1,0 +1,70 @@
+// `lstm-cuda sample DIR`: load a run directory's checkpoint (any device) and generate text from a prime,
+// streaming each character to stdout as it is drawn; the log-probability and mean entropy go to stderr,
+// or everything (per token too) to stdout as JSON with --json.
+import { parseFlags, type FlagSpec } from './flags.js';
+import { UsageError } from './usage_error.js';
+import { loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { sample, type SampleTextResult } from '../sample/sample.js';
+import { isDeviceName } from '../device.js';
+import type { DataMode } from '../text/corpus.js';
+
+const USAGE = 'usage: lstm-cuda sample DIR [--prime TEXT] [--length N] [--temperature T] [--top-k K] [--top-p P] [--count N] [--seed S] [--json] [--device D]';
+
+const SPEC: Record<string, FlagSpec> = {
+  prime: { type: 'string', help: 'text to start from (characters not in the vocabulary are skipped with a warning)', default: '' },
+  length: { type: 'integer', help: 'characters (tokens) to generate at most', default: 300, min: 0 },
+  temperature: { type: 'number', help: 'softmax temperature; 0 = greedy', default: 0.8, min: 0 },
+  'top-k': { type: 'integer', help: 'sample among the K most probable tokens (0 = all)', default: 0, min: 0 },
+  'top-p': { type: 'number', help: 'nucleus sampling: smallest set with this much probability (1 = all)', default: 1, min: 0.000001, max: 1 },
+  count: { type: 'integer', help: 'number of samples', default: 1, min: 1 },
+  seed: { type: 'integer', help: 'random seed (default: random)', min: 0, max: 4294967295 },
+  json: { type: 'boolean', help: 'print JSON (per-token token, char, logp, entropy and totals) instead of text' },
+  device: { type: 'string', help: 'cpu | cuda | emu (default: the default device)', choices: ['cpu', 'cuda', 'emu'] },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, SPEC, USAGE);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError(`expected one run directory, got ${positionals.length ? positionals.map((p) => `'${p}'`).join(' ') : 'none'}\n${USAGE}`);
+  const device = f.device as string | undefined;
+  if (device !== undefined && !isDeviceName(device)) throw new UsageError(`--device: unknown device '${device}'`);
+  const ckpt = loadCheckpoint(positionals[0]!, { device });
+  // `lstm-cuda sample … | head`: a closed pipe ends the command quietly
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+  const json = !!f.json;
+  const count = f.count as number;
+  const baseSeed = f.seed !== undefined ? (f.seed as number) : Math.floor(Math.random() * 2 ** 32);
+  const mode: DataMode = ckpt.config.mode === 'lines' ? 'lines' : 'text';
+  const prime = f.prime as string;
+  const results: (SampleTextResult & { seed: number })[] = [];
+  for (let i = 0; i < count; i++) {
+    const seed = (baseSeed + i) >>> 0;
+    let streamed = '';
+    if (!json) {
+      if (count > 1) process.stdout.write(i === 0 ? '' : '\n');
+      process.stdout.write(prime);
+    }
+    const r = sample(ckpt.model, ckpt.vocab, {
+      prime, maxLength: f.length as number, temperature: f.temperature as number,
+      topK: f['top-k'] as number, topP: f['top-p'] as number, seed, mode,
+      onWarning: (m) => { if (i === 0) console.error(m); },
+      onToken: json ? undefined : (t) => { if (t.char) { process.stdout.write(t.char); streamed += t.char; } },
+    });
+    if (!json) {
+      process.stdout.write(r.text.slice(streamed.length) + '\n');
+      console.error(`[sample ${i + 1}/${count}] seed ${seed}, ${r.tokens.length} tokens${r.stopped ? ' (ended at STOP)' : ''}, log-probability ${r.logProb.toFixed(3)} nats, mean entropy ${r.entropy.toFixed(3)} nats`);
+    }
+    results.push({ ...r, seed });
+  }
+  if (json) {
+    const out = results.map((r) => ({
+      seed: r.seed, prime, text: r.text, stopped: r.stopped, skipped: r.skipped,
+      logProb: r.logProb, entropy: r.entropy,
+      tokens: r.perToken.map((t) => ({ token: t.token, char: t.char, logp: t.logp, entropy: t.entropy })),
+    }));
+    process.stdout.write(JSON.stringify(count === 1 ? out[0] : out) + '\n');
+  }
+  ckpt.model.dispose();
+  return 0;
+}

@@ -1,0 +1,115 @@
+// `lstm-cuda train FILE --out DIR`: train a char-rnn on a text file (src/train/trainer.ts does the work).
+// Exit codes: 0 finished; 1 error (including a NaN loss: the last good checkpoint is kept); 2 bad usage;
+// 130 interrupted by Ctrl-C (SIGINT) after saving a checkpoint that --resume continues from.
+import { basename, extname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { parseFlags, type FlagSpec, type FlagValues } from './flags.js';
+import { UsageError } from './usage_error.js';
+import { isDeviceName } from '../device.js';
+import { trainCharRNN, readRunOptions, DEFAULT_TRAIN_OPTIONS, RESUMABLE_OVERRIDES, type TrainOptions } from '../train/trainer.js';
+import { MODEL_FILE, STATE_FILE } from '../checkpoint/checkpoint.js';
+
+const USAGE = 'usage: lstm-cuda train FILE [--out DIR] [options]   |   lstm-cuda train --resume DIR [FILE] [options]';
+const D = DEFAULT_TRAIN_OPTIONS;
+const def = (v: unknown) => ` (default ${v})`;
+
+/** flag name → TrainOptions key */
+const KEYS: Record<string, keyof TrainOptions> = {
+  layers: 'layers', hidden: 'hidden', embed: 'embed', dropout: 'dropout', seq: 'seq', batch: 'batch', lr: 'lr',
+  'lr-decay': 'lrDecay', clip: 'clip', steps: 'steps', epochs: 'epochs', minutes: 'minutes', mode: 'mode',
+  vocab: 'vocab', val: 'val', device: 'device', seed: 'seed', 'eval-every': 'evalEvery', 'save-every': 'saveEvery',
+  'sample-every': 'sampleEvery', 'sample-length': 'sampleLength', quiet: 'quiet',
+};
+
+// No `default` fields: a flag left out is undefined, so that --resume can tell given flags from defaults.
+export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+  out: { type: 'string', help: 'run directory for checkpoints, log.jsonl and loss.svg (default runs/<file name>)' },
+  resume: { type: 'string', help: 'continue the run in DIR exactly where it stopped' },
+  force: { type: 'boolean', help: 'overwrite an existing run in --out' },
+  mode: { type: 'string', choices: ['text', 'lines'], help: `text: one stream, truncated BPTT; lines: one sample per line${def(D.mode)}` },
+  vocab: { type: 'string', choices: ['char', 'byte'], help: `char: Unicode code points; byte: UTF-8 bytes (any file)${def(D.vocab)}` },
+  layers: { type: 'integer', min: 1, help: `LSTM layers${def(D.layers)}` },
+  hidden: { type: 'integer', min: 1, help: `hidden size per layer${def(D.hidden)}` },
+  embed: { type: 'integer', min: 1, help: `embedding size${def(D.embed)}` },
+  dropout: { type: 'number', min: 0, max: 0.95, help: `dropout between LSTM layers${def(D.dropout)}` },
+  seq: { type: 'integer', min: 0, help: `text: BPTT length${def(D.seq)}; lines: longest sample (0 = longest line)` },
+  batch: { type: 'integer', min: 1, help: `sequences per batch${def(D.batch)}` },
+  lr: { type: 'number', min: 0, help: `Adam learning rate${def(D.lr)}` },
+  'lr-decay': { type: 'number', min: 0, max: 1, help: `lr multiplier per epoch, applied smoothly${def(D.lrDecay)}` },
+  clip: { type: 'number', min: 0, help: `clip the global gradient norm to this (0 = off)${def(D.clip)}` },
+  steps: { type: 'integer', min: 0, help: 'stop at this total step (0 = no limit)' },
+  epochs: { type: 'integer', min: 0, help: 'stop after this many epochs (default 10 when no --steps/--minutes)' },
+  minutes: { type: 'number', min: 0, help: 'stop after this many minutes (0 = no limit)' },
+  val: { type: 'number', min: 0, max: 0.5, help: `fraction held out for validation${def(D.val)}` },
+  device: { type: 'string', choices: ['cpu', 'cuda', 'emu'], help: 'device (default: cuda when present, else cpu)' },
+  seed: { type: 'integer', min: 0, max: 4294967295, help: `random seed: init, dropout, data order, split${def(D.seed)}` },
+  'eval-every': { type: 'integer', min: 0, help: `validate every N steps${def(D.evalEvery)}` },
+  'save-every': { type: 'integer', min: 0, help: `save the latest checkpoint every N steps${def(D.saveEvery)}` },
+  'sample-every': { type: 'integer', min: 0, help: `print a short sample every N steps (0 = never)${def(D.sampleEvery)}` },
+  'sample-length': { type: 'integer', min: 1, help: `length of those samples${def(D.sampleLength)}` },
+  quiet: { type: 'boolean', help: 'no progress bar or samples' },
+};
+
+/** Options from parsed flags: given ones only (undefined elsewhere). */
+export function givenOptions(values: FlagValues): Partial<TrainOptions> {
+  const o: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(KEYS)) if (values[flag] !== undefined) o[key] = values[flag];
+  return o as Partial<TrainOptions>;
+}
+
+/** Installs a SIGINT handler for the duration of fn: first Ctrl-C asks to save and stop, second exits. */
+export async function withInterrupt<T>(fn: (signal: { interrupted: boolean }) => Promise<T>, note: string): Promise<T> {
+  const signal = { interrupted: false };
+  const onInt = () => {
+    if (signal.interrupted) {
+      process.stderr.write('\ninterrupted again: exiting without saving\n');
+      process.exit(130);
+    }
+    signal.interrupted = true;
+    process.stderr.write(`\n${note}\n`);
+  };
+  process.on('SIGINT', onInt);
+  try {
+    return await fn(signal);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, TRAIN_FLAGS, USAGE);
+  if (!parsed) return 0;
+  const { values: f, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`expected one training file, got ${positionals.length}: ${positionals.join(' ')}\n${USAGE}`);
+  const given = givenOptions(f);
+  if (given.device !== undefined && !isDeviceName(given.device)) throw new UsageError(`--device: unknown device '${given.device}'`);
+  const file = positionals[0];
+  let opts: TrainOptions & { resume?: boolean };
+  if (f.resume !== undefined) {
+    const dir = f.resume as string;
+    if (f.out !== undefined && resolve(f.out as string) !== resolve(dir)) {
+      throw new UsageError(`--resume ${dir} continues in that directory; --out ${f.out} cannot be given with it`);
+    }
+    const prev = readRunOptions(dir);
+    const fixed = Object.keys(given).filter((k) => !(RESUMABLE_OVERRIDES as readonly string[]).includes(k) && given[k as keyof TrainOptions] !== prev[k as keyof TrainOptions]);
+    if (fixed.length) {
+      const flag = (k: string) => `--${Object.entries(KEYS).find(([, v]) => v === k)![0]}`;
+      throw new UsageError(`cannot change ${fixed.map(flag).join(', ')} when resuming (the run uses ${fixed.map((k) => `${flag(k)} ${String(prev[k as keyof TrainOptions])}`).join(', ')}); only ${RESUMABLE_OVERRIDES.filter((k) => k !== 'file').map((k) => flag(k)).join(', ')} may change`);
+    }
+    opts = { ...prev, ...given, out: dir, resume: true, ...(file !== undefined ? { file } : {}) };
+  } else {
+    if (file === undefined) throw new UsageError(`no training file given\n${USAGE}`);
+    const out = (f.out as string | undefined) ?? join('runs', basename(file, extname(file)) || 'run');
+    if (!f.force && (existsSync(join(out, MODEL_FILE)) || existsSync(join(out, STATE_FILE)))) {
+      throw new UsageError(`'${out}' already holds a run; continue it with --resume ${out}, or overwrite it with --force`);
+    }
+    opts = { ...D, ...given, file, out };
+    if (opts.mode === 'lines' && given.seq === undefined) opts.seq = 0; // lines: the longest line, not text's BPTT length
+  }
+  const res = await withInterrupt(
+    (signal) => trainCharRNN(opts, { signal, log: (m) => process.stderr.write(m + '\n') }),
+    'interrupt: saving a checkpoint after this step (Ctrl-C again to quit without saving)',
+  );
+  process.stderr.write(res.message + '\n');
+  return res.status === 'done' ? 0 : res.status === 'interrupted' ? 130 : 1;
+}

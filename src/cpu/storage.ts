@@ -1,0 +1,123 @@
+// The cpu backend's Storage (a host typed array), the live-allocation counters behind memory(), and the
+// checked unwrapping every cpu kernel does before touching a storage (freed? other backend? dtype? length?).
+import type { DType, Storage, TypedArray } from '../backend.js';
+
+export type FloatArray = Float32Array | Float64Array;
+
+/** A cpu buffer: `data` is the typed array, null once freed. */
+export class CpuStorage implements Storage {
+  constructor(
+    readonly dtype: DType,
+    readonly length: number,
+    public data: TypedArray | null,
+  ) {}
+}
+
+let liveCount = 0;
+let liveBytes = 0;
+
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+
+/** A zero-filled typed array of `dtype` (Float32Array, Float64Array or Int32Array). */
+export function newArray(dtype: DType, length: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(length);
+    case 'float64': return new Float64Array(length);
+    case 'int32': return new Int32Array(length);
+    default: throw new TypeError(`cpu: unsupported dtype ${JSON.stringify(dtype)}; expected float32, float64 or int32`);
+  }
+}
+
+export function dtypeOf(a: TypedArray): DType {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int32Array) return 'int32';
+  throw new TypeError('cpu: expected a Float32Array, Float64Array or Int32Array');
+}
+
+/** Wraps an owned typed array as a live storage (counted by memory()). */
+export function adoptArray(data: TypedArray): CpuStorage {
+  const s = new CpuStorage(dtypeOf(data), data.length, data);
+  liveCount++;
+  liveBytes += data.length * BYTES[s.dtype];
+  return s;
+}
+
+/** Releases a storage; idempotent. */
+export function releaseStorage(s: Storage): void {
+  if (!(s instanceof CpuStorage)) throw new Error('cpu.free: storage belongs to another backend');
+  if (s.data === null) return;
+  liveCount--;
+  liveBytes -= s.length * BYTES[s.dtype];
+  s.data = null;
+}
+
+export function liveStats(): { liveCount: number; liveBytes: number } {
+  return { liveCount, liveBytes };
+}
+
+/** The typed array behind a storage; throws if it was freed or belongs to another backend. */
+export function unwrap(s: Storage, op: string, name: string): TypedArray {
+  if (!(s instanceof CpuStorage)) {
+    throw new Error(`cpu.${op}: '${name}' storage belongs to another backend (${String((s as { constructor?: { name?: string } })?.constructor?.name)})`);
+  }
+  if (s.data === null) throw new Error(`cpu.${op}: '${name}' use after dispose/free`);
+  return s.data;
+}
+
+function checkLength(a: TypedArray, op: string, name: string, minLength: number): void {
+  if (a.length < minLength) {
+    throw new RangeError(`cpu.${op}: '${name}' has ${a.length} elements, needs at least ${minLength}`);
+  }
+}
+
+/**
+ * The float array behind `s`, checked: float dtype, equal to `dtype` when given (every float storage of
+ * one call shares a dtype), at least `minLength` elements.
+ */
+export function floats(s: Storage, op: string, name: string, minLength: number, dtype?: DType): FloatArray {
+  const a = unwrap(s, op, name);
+  if (!(a instanceof Float32Array || a instanceof Float64Array)) {
+    throw new TypeError(`cpu.${op}: '${name}' must be float32 or float64, got ${s.dtype}`);
+  }
+  if (dtype !== undefined && s.dtype !== dtype) {
+    throw new TypeError(`cpu.${op}: '${name}' is ${s.dtype} but the other float storages of this call are ${dtype}`);
+  }
+  checkLength(a, op, name, minLength);
+  return a;
+}
+
+/** Like floats() for an optional storage: null stays null. */
+export function floatsOrNull(s: Storage | null, op: string, name: string, minLength: number, dtype: DType): FloatArray | null {
+  return s === null ? null : floats(s, op, name, minLength, dtype);
+}
+
+/** The Int32Array behind an index storage, checked for dtype and minimum length. */
+export function ints(s: Storage, op: string, name: string, minLength: number): Int32Array {
+  const a = unwrap(s, op, name);
+  if (!(a instanceof Int32Array)) throw new TypeError(`cpu.${op}: '${name}' must be int32, got ${s.dtype}`);
+  checkLength(a, op, name, minLength);
+  return a;
+}
+
+/** Checks a size argument is a non-negative integer (sizes drive every loop bound). */
+export function checkSize(op: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) throw new RangeError(`cpu.${op}: ${name} must be a non-negative integer, got ${v}`);
+}
+
+const scratchPool = new Map<string, FloatArray>();
+
+/**
+ * Reusable scratch of at least n elements of a float dtype, named by its user (`tag`): grown on demand,
+ * never shrunk, so steady-state calls allocate nothing. Contents are garbage; callers overwrite them.
+ */
+export function scratch(tag: string, dtype: 'float32' | 'float64', n: number): FloatArray {
+  const key = `${tag}:${dtype}`;
+  let a = scratchPool.get(key);
+  if (!a || a.length < n) {
+    const size = Math.max(n, a ? Math.min(2 * a.length, n * 2) : n);
+    a = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+    scratchPool.set(key, a);
+  }
+  return a;
+}

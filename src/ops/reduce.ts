@@ -1,0 +1,32 @@
+// Full reductions to a scalar (shape []): sum and mean. Backward broadcasts the scalar gradient with
+// backend.addRowVector (x[m,0] += g[0] over an [n,1] view), so nothing is downloaded.
+import { Tensor, recordOp } from '../tensor.js';
+import { checkFloat } from './check.js';
+
+/** Σ x over every element */
+export function sum(x: Tensor): Tensor {
+  // shapes: x [...] -> out []
+  return reduce('sum', x, 1);
+}
+
+/** Σ x / n over every element */
+export function mean(x: Tensor): Tensor {
+  // shapes: x [...] -> out []
+  return reduce('mean', x, 1 / x.size);
+}
+
+function reduce(op: string, x: Tensor, scale: number): Tensor {
+  checkFloat(op, 'x', x);
+  const be = x.backend;
+  const out = be.alloc(x.dtype, 1);
+  be.sum(x.size, x._storage, out);
+  if (scale !== 1) be.affine(1, scale, out, 0, out);
+  const y = Tensor._fromStorage(be, out, []);
+  recordOp(op, [x], [y], (ctx) => {
+    const g = ctx.takeGradOutput(0)!;
+    if (scale !== 1) be.affine(1, scale, g, 0, g);
+    be.addRowVector(x.size, 1, ctx.accumulate(0), g);
+    be.free(g);
+  });
+  return y;
+}

@@ -1,0 +1,176 @@
+// Corpus loading for the char-rnn: read a file (or take a string), reject empty, binary and (in char mode)
+// non-UTF-8 input with a clear message, normalise newlines, encode to ids with a vocabulary, and split off a
+// validation set that training never sees (deterministic under the seed).
+import { readFileSync, statSync } from 'node:fs';
+import { RngStream } from '../rng.js';
+import { Vocab, normaliseNewlines, type VocabMode } from './vocab.js';
+
+export type DataMode = 'text' | 'lines';
+
+/** The corpus as ids: one stream (`text` mode) or one array per non-empty line without its newline (`lines`). */
+export interface EncodedCorpus {
+  vocab: Vocab;
+  /** text mode: the whole corpus; lines mode: every line concatenated without separators (for counts) */
+  ids: Int32Array;
+  /** lines mode only */
+  lines?: Int32Array[];
+}
+
+/** A training/validation split of an encoded corpus. */
+export interface CorpusSplit {
+  train: Int32Array | Int32Array[];
+  val: Int32Array | Int32Array[];
+}
+
+/** Reads a training file as bytes, with clear errors for a missing, empty or binary file. */
+export function readCorpusFile(path: string): Uint8Array {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new Error(`training file '${path}' does not exist`);
+  }
+  if (st.isDirectory()) throw new Error(`training file '${path}' is a directory, not a text file`);
+  const bytes = readFileSync(path);
+  checkCorpusBytes(bytes, `'${path}'`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Throws when bytes are empty (or only whitespace) or look binary (a NUL byte). */
+export function checkCorpusBytes(bytes: Uint8Array, what: string): void {
+  if (bytes.length === 0) throw new Error(`training file ${what} is empty`);
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    throw new Error(`training file ${what} looks binary (NUL byte at offset ${nul}); give a text file (UTF-8 or any text with --vocab byte)`);
+  }
+  let blank = true;
+  for (let i = 0; i < bytes.length && blank; i++) blank = bytes[i] === 32 || (bytes[i]! >= 9 && bytes[i]! <= 13);
+  if (blank) throw new Error(`training file ${what} is empty (only whitespace)`);
+}
+
+/** Decodes UTF-8 strictly; the error names the offset of the first bad byte and suggests --vocab byte. */
+export function decodeUtf8Strict(bytes: Uint8Array, what: string): string {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch {
+    const off = firstInvalidUtf8(bytes);
+    throw new Error(`${what} is not valid UTF-8 (first invalid byte 0x${bytes[off]?.toString(16).padStart(2, '0')} at offset ${off}); ` +
+      `convert it to UTF-8, or train on raw bytes with --vocab byte`);
+  }
+}
+
+function firstInvalidUtf8(b: Uint8Array): number {
+  const lenient = new TextDecoder('utf-8', { fatal: false });
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : (c & 0xe0) === 0xc0 ? 1 : (c & 0xf0) === 0xe0 ? 2 : (c & 0xf8) === 0xf0 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    if (n > 0 && lenient.decode(b.subarray(i, i + n + 1)).includes('\ufffd')) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
+
+/**
+ * Encodes a corpus given as bytes (from a file) or a string. Shapes: ids [n]; lines mode also lines[k][len].
+ * `vocab` given (resume): every symbol must be in it, else an Error naming the unseen symbols.
+ */
+export function encodeCorpus(
+  source: Uint8Array | string,
+  opts: { vocabMode: VocabMode; dataMode: DataMode; vocab?: Vocab; what?: string },
+): EncodedCorpus {
+  const what = opts.what ?? 'training text';
+  const bytes = typeof source === 'string' ? null : source;
+  if (bytes) checkCorpusBytes(bytes, what);
+  else if (source.length === 0 || (source as string).trim() === '') throw new Error(`${what} is empty`);
+  let vocab = opts.vocab;
+  if (vocab && vocab.mode !== opts.vocabMode) {
+    throw new Error(`${what}: vocabulary mode mismatch: the checkpoint uses '${vocab.mode}', asked for '${opts.vocabMode}'`);
+  }
+  let ids: Int32Array;
+  if (opts.vocabMode === 'byte') {
+    vocab ??= Vocab.bytes();
+    ids = bytes ? vocab.encodeBytes(bytes) : vocab.encode(source as string).ids;
+  } else {
+    const text = normaliseNewlines(bytes ? decodeUtf8Strict(bytes, what) : (source as string));
+    if (text.includes('\0')) throw new Error(`${what} looks binary (contains NUL characters)`);
+    vocab ??= Vocab.fromText(text);
+    try {
+      ids = vocab.encodeStrict(text, what);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; the checkpoint was trained with a different vocabulary`);
+    }
+  }
+  if (opts.dataMode === 'text') return { vocab, ids };
+  const newline = vocab.encode('\n').ids[0];
+  const lines: Int32Array[] = [];
+  let start = 0;
+  for (let i = 0; i <= ids.length; i++) {
+    if (i === ids.length || ids[i] === newline) {
+      if (i > start) lines.push(ids.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (lines.length === 0) throw new Error(`${what} has no non-empty lines`);
+  const flat = new Int32Array(lines.reduce((a, l) => a + l.length, 0));
+  let o = 0;
+  for (const l of lines) { flat.set(l, o); o += l.length; }
+  return { vocab, ids: flat, lines };
+}
+
+/**
+ * Splits off a validation set of about `fraction` of the corpus, deterministic under `seed`:
+ * text mode: one contiguous block at a seeded position (the rest, joined, is training);
+ * lines mode: a seeded choice of distinct line contents (a duplicated line is all-train or all-val).
+ * fraction 0 gives an empty validation set.
+ */
+export function splitCorpus(corpus: EncodedCorpus, fraction: number, seed: number): CorpusSplit {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${fraction}`);
+  const rng = new RngStream((seed ^ 0x5eed5) >>> 0);
+  if (!corpus.lines) {
+    const n = corpus.ids.length;
+    let nVal = Math.round(n * fraction);
+    if (fraction > 0 && nVal < 2) nVal = 0;
+    if (n - nVal < 2) nVal = 0;
+    if (nVal === 0) return { train: corpus.ids, val: new Int32Array(0) };
+    const start = Math.floor(rng.next() * (n - nVal + 1));
+    const train = new Int32Array(n - nVal);
+    train.set(corpus.ids.subarray(0, start), 0);
+    train.set(corpus.ids.subarray(start + nVal), start);
+    return { train, val: corpus.ids.slice(start, start + nVal) };
+  }
+  const groups = new Map<string, Int32Array[]>();
+  for (const l of corpus.lines) {
+    const k = l.join(',');
+    const g = groups.get(k);
+    if (g) g.push(l); else groups.set(k, [l]);
+  }
+  const keys = [...groups.keys()];
+  shuffleInPlace(keys, rng);
+  const target = fraction > 0 && corpus.lines.length >= 2 ? Math.max(1, Math.round(corpus.lines.length * fraction)) : 0;
+  const val: Int32Array[] = [];
+  const train: Int32Array[] = [];
+  for (const k of keys) {
+    const g = groups.get(k)!;
+    if (val.length < target && val.length + g.length < corpus.lines.length) val.push(...g);
+    else train.push(...g);
+  }
+  // restore corpus order inside each side (the shuffle only chose which lines go where)
+  const order = new Map(corpus.lines.map((l, i) => [l, i]));
+  train.sort((a, b) => order.get(a)! - order.get(b)!);
+  val.sort((a, b) => order.get(a)! - order.get(b)!);
+  return { train, val };
+}
+
+/** Fisher–Yates with a seeded stream. */
+export function shuffleInPlace<T>(a: T[], rng: RngStream): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
+}

@@ -1,0 +1,139 @@
+// Bad input to tensors, ops, modules and optimizers: each case of the list must throw the named error type
+// with a message matching its pattern (naming what was expected and what was given), must not leak a
+// storage, and must leave the library working: a small forward/backward succeeds after every case.
+import test from 'tape';
+import type { Backend } from '../src/backend.js';
+import { getBackend } from '../src/device.js';
+import { Buf, Tensor, tidy } from '../src/tensor.js';
+import { crossEntropy } from '../src/ops/cross_entropy.js';
+import { embedding } from '../src/ops/embedding.js';
+import { linear } from '../src/ops/linear.js';
+import { lstm } from '../src/ops/lstm.js';
+import { sampleTokens } from '../src/ops/sample.js';
+import { LSTMCell } from '../src/nn/lstm_cell.js';
+import { Stack } from '../src/nn/stack.js';
+import { Linear } from '../src/nn/linear.js';
+import { Embedding } from '../src/nn/embedding.js';
+import { Adam } from '../src/optim/adam.js';
+import { SGD } from '../src/optim/sgd.js';
+
+const cpu = getBackend('cpu');
+const CPU = { device: 'cpu' } as const;
+const I32 = { device: 'cpu', dtype: 'int32' } as const;
+
+/** A tensor on a second device: the cpu kernels under the name 'emu', to exercise the device check
+ *  whether or not the emu addon is built here. */
+function onOtherDevice(data: number[], shape: number[]): Tensor {
+  const other: Backend = { ...cpu, name: 'emu' };
+  return Tensor._wrap(new Buf(other, other.upload(Float32Array.from(data))), shape);
+}
+
+interface Case {
+  name: string;
+  fn: () => unknown;
+  type: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor;
+  message: RegExp;
+}
+
+const a23 = () => Tensor.from([1, 2, 3, 4, 5, 6], [2, 3], CPU);
+const logits = () => Tensor.randn([4, 11], { ...CPU, seed: 1, requiresGrad: true });
+const stack = new Stack({ inputSize: 3, hiddenSize: 5, numLayers: 2, device: 'cpu', seed: 1 });
+const cell = new LSTMCell({ inputSize: 3, hiddenSize: 2, device: 'cpu', seed: 2 });
+const lin = new Linear({ inFeatures: 4, outFeatures: 2, device: 'cpu', seed: 3 });
+const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 2, device: 'cpu', seed: 4 });
+const goodState = () => Object.fromEntries(Object.entries(stack.stateDict()).map(([k, v]) => [k, Array.from(v.toArray())]));
+
+const cases: Case[] = [
+  // shapes
+  { name: 'add of different shapes', fn: () => a23().add(Tensor.zeros([3, 2], CPU)), type: RangeError, message: /add: b has the wrong shape: expected \[2,3\], got \[3,2\]/ },
+  { name: 'mul of different shapes', fn: () => a23().mul(Tensor.zeros([6], CPU)), type: RangeError, message: /mul: b has the wrong shape: expected \[2,3\], got \[6\]/ },
+  { name: 'linear with the wrong input width', fn: () => linear(Tensor.zeros([2, 5], CPU), Tensor.zeros([3, 4], CPU)), type: RangeError, message: /linear: x has the wrong shape: expected \[\.\.\., 4\], got \[2,5\]/ },
+  { name: 'Linear module with the wrong input width', fn: () => lin.forward(Tensor.zeros([7, 3], CPU)), type: RangeError, message: /expected \[\.\.\., 4\], got \[7,3\]/ },
+  { name: 'lstm with a wrong weight_ih', fn: () => lstm(Tensor.zeros([2, 1, 4], CPU), null, null, { weightIh: Tensor.zeros([20, 3], CPU), weightHh: Tensor.zeros([20, 5], CPU), biasIh: null, biasHh: null }), type: RangeError, message: /lstm: weight_ih has the wrong shape: expected \[20,4\], got \[20,3\]/ },
+  { name: 'Stack with a wrong input size', fn: () => stack.forward(Tensor.zeros([4, 2, 4], CPU)), type: RangeError, message: /weight_ih has the wrong shape: expected \[20,4\], got \[20,3\]/ },
+  { name: 'Stack with a state of the wrong shape', fn: () => stack.forward(Tensor.zeros([4, 3, 3], CPU), { h: Tensor.zeros([1, 3, 5], CPU), c: Tensor.zeros([2, 3, 5], CPU) }), type: RangeError, message: /Stack: state.h has the wrong shape: expected \[2,3,5\], got \[1,3,5\]/ },
+  { name: 'Stack with a 2-d input', fn: () => stack.forward(Tensor.zeros([4, 3], CPU)), type: RangeError, message: /Stack: x must be \[T, B, I\] \(rank 3\), got shape \[4,3\]/ },
+  { name: 'LSTMCell with a 3-d input', fn: () => cell.forward(Tensor.zeros([1, 2, 3], CPU)), type: RangeError, message: /LSTMCell: x must be \[B, I\]/ },
+  { name: 'LSTMCell with a state of another batch size', fn: () => cell.forward(Tensor.zeros([4, 3], CPU), { h: Tensor.zeros([3, 2], CPU), c: Tensor.zeros([3, 2], CPU) }), type: RangeError, message: /h0 has the wrong shape: expected \[4,2\], got \[3,2\]/ },
+  { name: 'crossEntropy with targets of the wrong length', fn: () => crossEntropy(logits(), Tensor.from([1, 2, 3], [3], I32)), type: RangeError, message: /targets has the wrong shape: expected \[4\], got \[3\]/ },
+  { name: 'crossEntropy with 3-d logits', fn: () => crossEntropy(Tensor.zeros([2, 2, 11], CPU), [1, 2]), type: RangeError, message: /logits must be \[N, V\] \(rank 2\), got shape \[2,2,11\]/ },
+  { name: 'reshape to another size', fn: () => a23().reshape([4, 2]), type: RangeError, message: /reshape: shape \[4,2\] has 8 elements but the tensor has 6/ },
+  { name: 'Tensor.from with too little data', fn: () => Tensor.from([1, 2, 3], [2, 2], CPU), type: RangeError, message: /data has 3 elements but shape \[2,2\] needs 4/ },
+  { name: 'Tensor.from with a negative dimension', fn: () => Tensor.from([1], [-1], CPU), type: TypeError, message: /shape must contain non-negative integers, got \[-1\]/ },
+  // dtypes and devices
+  { name: 'add of float32 and float64', fn: () => a23().add(Tensor.zeros([2, 3], { ...CPU, dtype: 'float64' })), type: TypeError, message: /add: dtype mismatch: a is float32 but b is float64/ },
+  { name: 'linear of float64 input and float32 weight', fn: () => linear(Tensor.zeros([2, 3], { ...CPU, dtype: 'float64' }), Tensor.zeros([2, 3], CPU)), type: TypeError, message: /linear: dtype mismatch: x is float64 but weight is float32/ },
+  { name: 'add of tensors on two devices', fn: () => a23().add(onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /add: device mismatch: a is on 'cpu' but b is on 'emu'/ },
+  { name: 'linear with the weight on another device', fn: () => linear(Tensor.zeros([2, 3], CPU), onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /linear: device mismatch: x is on 'cpu' but weight is on 'emu'/ },
+  { name: 'an unknown device', fn: () => Tensor.zeros([2], { device: 'tpu' as 'cpu' }), type: TypeError, message: /unknown device "tpu"; expected one of cpu, emu, cuda/ },
+  { name: 'an unknown dtype', fn: () => Tensor.zeros([2], { ...CPU, dtype: 'float16' as 'float32' }), type: TypeError, message: /unknown dtype "float16"/ },
+  { name: 'an int32 tensor requiring grad', fn: () => Tensor.from([1, 2], [2], { ...I32, requiresGrad: true }), type: TypeError, message: /int32 tensor cannot require grad/ },
+  // targets and indices
+  { name: 'a target equal to V', fn: () => crossEntropy(logits(), Tensor.from([0, 1, 11, 2], [4], I32)), type: RangeError, message: /target 11 at row 2 is outside \[0, 11\) and is not ignoreIndex \(-100\)/ },
+  { name: 'a negative target that is not ignoreIndex', fn: () => crossEntropy(logits(), Tensor.from([0, -1, 1, 2], [4], I32), { ignoreIndex: -2 }), type: RangeError, message: /target -1 at row 1 is outside \[0, 11\) and is not ignoreIndex \(-2\)/ },
+  { name: 'float targets (a float32 tensor)', fn: () => crossEntropy(logits(), Tensor.from([0, 1, 2, 3], [4], CPU)), type: TypeError, message: /crossEntropy: targets must be int32, got dtype float32/ },
+  { name: 'non-integer targets (a number array)', fn: () => crossEntropy(logits(), [0, 1.5, 2, 3]), type: TypeError, message: /targets: int32 data must hold integers, got 1.5 at index 1/ },
+  { name: 'an unknown reduction', fn: () => crossEntropy(logits(), [0, 1, 2, 3], { reduction: 'avg' as 'mean' }), type: TypeError, message: /reduction must be 'mean', 'sum' or 'none', got "avg"/ },
+  { name: 'an embedding index outside [0, V)', fn: () => embedding(Tensor.zeros([5, 2], CPU), Tensor.from([0, 5], [2], I32)), type: RangeError, message: /embedding: index 5 at position 1 is outside \[0, 5\)/ },
+  { name: 'Embedding module with float indices', fn: () => emb.forward(Tensor.from([0, 1], [2], CPU)), type: TypeError, message: /embedding: idx must be int32, got dtype float32/ },
+  { name: 'sampleTokens with topP 0', fn: () => sampleTokens(Tensor.zeros([1, 4], CPU), { seed: 1, offset: 0, topP: 0 }), type: RangeError, message: /topP must be in \(0, 1\], got 0/ },
+  // lifetimes and the tape
+  { name: 'use after dispose', fn: () => { const x = a23(); x.dispose(); return x.add(1); }, type: Error, message: /add: this tensor \(shape \[2,3\]\) was disposed/ },
+  { name: 'toArray after dispose', fn: () => { const x = a23(); x.dispose(); return x.toArray(); }, type: Error, message: /toArray: this tensor \(shape \[2,3\]\) was disposed/ },
+  { name: 'backward() on a non-scalar without grad', fn: () => Tensor.zeros([2, 3], { ...CPU, requiresGrad: true }).mul(2).backward(), type: Error, message: /only for a single-element tensor; this one has shape \[2,3\]/ },
+  { name: 'backward(grad) with a grad of the wrong shape', fn: () => Tensor.zeros([2, 3], { ...CPU, requiresGrad: true }).mul(2).backward(Tensor.zeros([3, 2], CPU)), type: RangeError, message: /grad has the wrong shape: expected \[2,3\], got \[3,2\]/ },
+  { name: 'backward() twice through a freed graph', fn: () => { const l = logits().mul(logits()).sum(); l.backward(); l.backward(); }, type: Error, message: /graph through op '.+' was already freed.*retainGraph: true/ },
+  { name: 'backward() of a tensor that does not require grad', fn: () => a23().sum().backward(), type: Error, message: /does not require grad/ },
+  { name: 'tidy with an async function', fn: () => tidy(async () => a23()), type: TypeError, message: /tidy\(fn\): fn must be synchronous/ },
+  // constructor options
+  { name: 'LSTMCell hiddenSize 0', fn: () => new LSTMCell({ inputSize: 3, hiddenSize: 0, device: 'cpu' }), type: RangeError, message: /LSTMCell: hiddenSize must be a positive integer, got 0/ },
+  { name: 'Stack hiddenSize 2.5', fn: () => new Stack({ inputSize: 3, hiddenSize: 2.5, device: 'cpu' }), type: RangeError, message: /Stack: hiddenSize must be a positive integer, got 2.5/ },
+  { name: 'Stack numLayers 0', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, numLayers: 0, device: 'cpu' }), type: RangeError, message: /Stack: numLayers must be a positive integer, got 0/ },
+  { name: 'Stack dropout 1', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, dropout: 1, device: 'cpu' }), type: RangeError, message: /Stack: dropout must be in \[0, 1\), got 1/ },
+  { name: 'Linear without inFeatures', fn: () => new Linear({ outFeatures: 2 } as never), type: RangeError, message: /Linear: inFeatures must be a positive integer, got undefined/ },
+  { name: 'Embedding with a string size', fn: () => new Embedding({ numEmbeddings: '5' as never, embeddingDim: 2 }), type: RangeError, message: /Embedding: numEmbeddings must be a positive integer, got 5/ },
+  { name: 'Adam with no parameters', fn: () => new Adam([], { lr: 0.1 }), type: RangeError, message: /Adam: got an empty parameter list/ },
+  { name: 'Adam with a negative lr', fn: () => new Adam(stack.parameters(), { lr: -1 }), type: RangeError, message: /Adam: lr must be a number in \[0, Infinity\], got -1/ },
+  { name: 'SGD with a non-leaf parameter', fn: () => new SGD([logits().mul(2)], { lr: 0.1 }), type: TypeError, message: /SGD: params\[0\] must be a leaf tensor with requiresGrad/ },
+  // loadStateDict
+  { name: 'loadStateDict with a missing key', fn: () => { const d = goodState(); delete d.bias_hh_l1; stack.loadStateDict(d); }, type: Error, message: /loadStateDict: missing key 'bias_hh_l1'/ },
+  { name: 'loadStateDict with an unknown key', fn: () => stack.loadStateDict({ ...goodState(), foo: [1] }), type: Error, message: /loadStateDict: unexpected key 'foo'/ },
+  { name: 'loadStateDict with a tensor of the wrong shape', fn: () => stack.loadStateDict({ ...goodState(), weight_ih_l0: Tensor.zeros([20, 4], CPU) }), type: RangeError, message: /loadStateDict: 'weight_ih_l0' has the wrong shape: expected \[20,3\], got \[20,4\]/ },
+  { name: 'loadStateDict with an array of the wrong length', fn: () => stack.loadStateDict({ ...goodState(), bias_ih_l1: [1, 2, 3] }), type: RangeError, message: /loadStateDict: 'bias_ih_l1' has the wrong size: expected 20 elements \(shape \[20\]\), got 3/ },
+  { name: 'loadStateDict with a string value', fn: () => stack.loadStateDict({ ...goodState(), bias_ih_l1: 'x' as never }), type: TypeError, message: /'bias_ih_l1' must be a Tensor, a number array or a typed array/ },
+];
+
+/** a small forward/backward that must work after every case */
+function stillWorks(): boolean {
+  const cell = new LSTMCell({ inputSize: 3, hiddenSize: 4, device: 'cpu', seed: 9 });
+  const g = tidy(() => {
+    const s = cell.forward(Tensor.randn([2, 3], { ...CPU, seed: 2 }));
+    s.h.add(s.c).sum().backward();
+    return Array.from(cell.weight_ih.grad!.toArray());
+  });
+  cell.dispose();
+  return g.length === 48 && g.every(Number.isFinite) && g.some((v) => v !== 0);
+}
+
+test('bad input: every case throws a clear error, leaks nothing, and the library keeps working', (t) => {
+  const before = JSON.stringify(stack.stateDict(), (_, v) => (v instanceof Tensor ? Array.from(v.toArray()) : v));
+  stillWorks(); // warm the row-index cache so that storage counts below are exact
+  for (const c of cases) {
+    const live = cpu.memory().liveCount;
+    let err: unknown = null;
+    try {
+      tidy(() => {
+        c.fn();
+      });
+    } catch (e) {
+      err = e;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    t.ok(err instanceof c.type && c.message.test(msg), `${c.name}: ${c.type.name} ${JSON.stringify(msg)}`);
+    t.equal(cpu.memory().liveCount, live, `${c.name}: no storage leaked`);
+    t.ok(stillWorks(), `${c.name}: a forward/backward still works afterwards`);
+  }
+  const after = JSON.stringify(stack.stateDict(), (_, v) => (v instanceof Tensor ? Array.from(v.toArray()) : v));
+  t.equal(after, before, 'failed loadStateDict calls changed no weight');
+  t.end();
+});

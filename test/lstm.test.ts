@@ -1,0 +1,217 @@
+// Kernel-level tests of the cpu LSTM: lstmForward against the gate formulas stepped by hand here (naive
+// matmuls and per-element σ/tanh), lstmBackward against central finite differences in float64 for every
+// gradient, accumulation of parameter gradients, nulls, and the gate kernels at extreme pre-activations.
+import test from 'tape';
+import type { Storage } from '../src/backend.js';
+import { cpuBackend as be } from '../src/cpu/index.js';
+import { RngStream } from '../src/rng.js';
+
+const I = 4, H = 5;
+
+function rand(n: number, rng: RngStream, scale = 1): Float64Array {
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = (rng.next() * 2 - 1) * scale;
+  return a;
+}
+
+interface Inputs { x: Float64Array; wih: Float64Array; whh: Float64Array; bih: Float64Array; bhh: Float64Array; h0: Float64Array; c0: Float64Array }
+
+function makeInputs(T: number, B: number, seed: number): Inputs {
+  const rng = new RngStream(seed);
+  return {
+    x: rand(T * B * I, rng), wih: rand(4 * H * I, rng, 0.7), whh: rand(4 * H * H, rng, 0.7),
+    bih: rand(4 * H, rng, 0.5), bhh: rand(4 * H, rng, 0.5), h0: rand(B * H, rng, 0.5), c0: rand(B * H, rng, 0.5),
+  };
+}
+
+const sig = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** The LSTM stepped by hand: returns h, c, gates (activations), tanhC, all [T,...]. */
+function naiveForward(T: number, B: number, p: Inputs) {
+  const h = new Float64Array(T * B * H), c = new Float64Array(T * B * H), tc = new Float64Array(T * B * H);
+  const gates = new Float64Array(T * B * 4 * H);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      const hp = (j: number) => (t === 0 ? p.h0[b * H + j] : h[((t - 1) * B + b) * H + j]);
+      const cp = (j: number) => (t === 0 ? p.c0[b * H + j] : c[((t - 1) * B + b) * H + j]);
+      const pre = new Float64Array(4 * H);
+      for (let r = 0; r < 4 * H; r++) {
+        let s = p.bih[r] + p.bhh[r];
+        for (let k = 0; k < I; k++) s += p.x[(t * B + b) * I + k] * p.wih[r * I + k];
+        for (let k = 0; k < H; k++) s += hp(k) * p.whh[r * H + k];
+        pre[r] = s;
+      }
+      for (let j = 0; j < H; j++) {
+        const ig = sig(pre[j]), fg = sig(pre[H + j]), gg = Math.tanh(pre[2 * H + j]), og = sig(pre[3 * H + j]);
+        const o = (t * B + b) * H + j, g = (t * B + b) * 4 * H + j;
+        gates[g] = ig; gates[g + H] = fg; gates[g + 2 * H] = gg; gates[g + 3 * H] = og;
+        c[o] = fg * cp(j) + ig * gg;
+        tc[o] = Math.tanh(c[o]);
+        h[o] = og * tc[o];
+      }
+    }
+  }
+  return { h, c, gates, tanhC: tc };
+}
+
+interface Fwd { x: Storage; wih: Storage; whh: Storage; bih: Storage; bhh: Storage; h0: Storage; c0: Storage; h: Storage; c: Storage; gates: Storage; tanhC: Storage }
+
+function runForward(T: number, B: number, p: Inputs, dtype: 'float32' | 'float64' = 'float64'): Fwd {
+  const up = (a: Float64Array) => be.upload(dtype === 'float64' ? a : Float32Array.from(a));
+  const f: Fwd = {
+    x: up(p.x), wih: up(p.wih), whh: up(p.whh), bih: up(p.bih), bhh: up(p.bhh), h0: up(p.h0), c0: up(p.c0),
+    h: be.alloc(dtype, T * B * H), c: be.alloc(dtype, T * B * H), gates: be.alloc(dtype, T * B * 4 * H), tanhC: be.alloc(dtype, T * B * H),
+  };
+  be.lstmForward({ T, B, I, H, ...f });
+  return f;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) { const d = Math.abs(a[i] - b[i]); if (!(d <= m)) m = d; }
+  return m;
+}
+
+for (const [T, B] of [[1, 1], [1, 3], [6, 1], [6, 3], [3, 5]]) { // B = 5 takes the packed-W_hh path
+  test(`lstmForward T=${T} B=${B}: equals the gates stepped by hand`, (t) => {
+    const p = makeInputs(T, B, 100 + T * 10 + B);
+    const ref = naiveForward(T, B, p);
+    const f = runForward(T, B, p);
+    for (const k of ['h', 'c', 'gates', 'tanhC'] as const) {
+      t.ok(maxAbsDiff(be.download(f[k]), ref[k]) <= 1e-13, `${k} within 1e-13 (float64)`);
+    }
+    const f32 = runForward(T, B, p, 'float32');
+    t.ok(maxAbsDiff(be.download(f32.h), ref.h) <= 1e-5, 'float32 h within 1e-5');
+    t.end();
+  });
+}
+
+/** Loss L = Σ wH⊙h (every step) + Σ u⊙h[T-1] + Σ v⊙c[T-1], computed by a float64 forward. */
+function lossOf(T: number, B: number, p: Inputs, wH: Float64Array, u: Float64Array, v: Float64Array): number {
+  const f = runForward(T, B, p);
+  const h = be.download(f.h), c = be.download(f.c);
+  for (const s of Object.values(f)) be.free(s);
+  let L = 0;
+  for (let i = 0; i < h.length; i++) L += wH[i] * h[i];
+  const last = (T - 1) * B * H;
+  for (let i = 0; i < B * H; i++) L += u[i] * h[last + i] + v[i] * c[last + i];
+  return L;
+}
+
+for (const [T, B] of [[1, 1], [1, 3], [6, 1], [6, 3], [3, 5]]) { // B = 5 takes the packed-W_hh path
+  test(`lstmBackward T=${T} B=${B}: every gradient matches central differences (float64)`, (t) => {
+    const p = makeInputs(T, B, 200 + T * 10 + B);
+    const rng = new RngStream(300 + T + B);
+    const wH = rand(T * B * H, rng), u = rand(B * H, rng), v = rand(B * H, rng);
+    const f = runForward(T, B, p);
+    const g = {
+      dx: be.alloc('float64', T * B * I), dh0: be.alloc('float64', B * H), dc0: be.alloc('float64', B * H),
+      dwih: be.alloc('float64', 4 * H * I), dwhh: be.alloc('float64', 4 * H * H),
+      dbih: be.alloc('float64', 4 * H), dbhh: be.alloc('float64', 4 * H),
+    };
+    const back = () => be.lstmBackward({
+      T, B, I, H, x: f.x, wih: f.wih, whh: f.whh, h0: f.h0, c0: f.c0, h: f.h, c: f.c, gates: f.gates, tanhC: f.tanhC,
+      dh: be.upload(wH), dhT: be.upload(u), dcT: be.upload(v), ...g,
+    });
+    back();
+    const eps = 1e-5;
+    const pairs: [keyof Inputs, keyof typeof g][] = [
+      ['x', 'dx'], ['h0', 'dh0'], ['c0', 'dc0'], ['wih', 'dwih'], ['whh', 'dwhh'], ['bih', 'dbih'], ['bhh', 'dbhh'],
+    ];
+    const analytic: Record<string, Float64Array> = {};
+    for (const [pk, gk] of pairs) {
+      const an = be.download(g[gk]) as Float64Array;
+      analytic[gk] = an;
+      let worst = 0;
+      for (let i = 0; i < p[pk].length; i++) {
+        const orig = p[pk][i];
+        p[pk][i] = orig + eps; const lp = lossOf(T, B, p, wH, u, v);
+        p[pk][i] = orig - eps; const lm = lossOf(T, B, p, wH, u, v);
+        p[pk][i] = orig;
+        const num = (lp - lm) / (2 * eps);
+        const rel = Math.abs(an[i] - num) / Math.max(Math.abs(an[i]), Math.abs(num), 1e-3);
+        if (!(rel <= worst)) worst = rel;
+      }
+      t.ok(worst <= 1e-6, `${gk}: max rel err ${worst.toExponential(2)} ≤ 1e-6`);
+    }
+    // a second call accumulates parameter gradients and overwrites activation gradients
+    back();
+    for (const k of ['dwih', 'dwhh', 'dbih', 'dbhh'] as const) {
+      const twice = be.download(g[k]);
+      t.ok(maxAbsDiff(twice, analytic[k].map((a) => 2 * a)) <= 1e-12, `${k} accumulates (second call doubles it)`);
+    }
+    for (const k of ['dx', 'dh0', 'dc0'] as const) {
+      t.ok(maxAbsDiff(be.download(g[k]), analytic[k]) === 0, `${k} is overwritten (second call gives the same)`);
+    }
+    t.end();
+  });
+}
+
+test('lstmBackward: null inputs act as zeros and null outputs are skipped', (t) => {
+  const T = 3, B = 2;
+  const p = makeInputs(T, B, 5);
+  const f = runForward(T, B, p);
+  const common = { T, B, I, H, x: f.x, wih: f.wih, whh: f.whh, h0: f.h0, c0: f.c0, h: f.h, c: f.c, gates: f.gates, tanhC: f.tanhC };
+  const rng = new RngStream(9);
+  const dhT = be.upload(rand(B * H, rng));
+  const full = { dx: be.alloc('float64', T * B * I), dh0: be.alloc('float64', B * H), dc0: be.alloc('float64', B * H),
+    dwih: be.alloc('float64', 4 * H * I), dwhh: be.alloc('float64', 4 * H * H), dbih: be.alloc('float64', 4 * H), dbhh: be.alloc('float64', 4 * H) };
+  be.lstmBackward({ ...common, dh: be.alloc('float64', T * B * H), dhT, dcT: be.alloc('float64', B * H), ...full });
+  const dx2 = be.alloc('float64', T * B * I);
+  be.lstmBackward({ ...common, dh: null, dhT, dcT: null, dx: dx2, dh0: null, dc0: null, dwih: null, dwhh: null, dbih: null, dbhh: null });
+  t.deepEqual(Array.from(be.download(dx2)), Array.from(be.download(full.dx)), 'dh = null and dcT = null equal zeros; dx alone is right');
+  t.ok(maxAbsDiff(be.download(full.dx), new Float64Array(T * B * I)) > 0, 'the gradient is not trivially zero');
+  t.end();
+});
+
+test('lstmGatesForward/Backward: extreme pre-activations stay finite; backward matches the formulas', (t) => {
+  const B = 1, H1 = 4;
+  const pre = new Float64Array([1e4, -1e4, 0.3, -800, 800, -1e4, 1e4, 2, -3, 1e4, -1e4, 0.5, 700, -700, 1e4, -1e4]);
+  const gates = be.upload(pre.slice());
+  const cPrev = be.upload(new Float64Array([0.5, -0.5, 2, -2]));
+  const c = be.alloc('float64', 4), h = be.alloc('float64', 4), tanhC = be.alloc('float64', 4);
+  be.lstmGatesForward({ B, H: H1, gates, bih: null, bhh: null, cPrev, c, h, tanhC });
+  const g = be.download(gates);
+  t.ok(Array.from(g).every(Number.isFinite) && Array.from(be.download(h)).every(Number.isFinite), 'activations and h finite');
+  t.equal(g[0], 1, 'σ(1e4) = 1');
+  t.equal(g[1], 0, 'σ(-1e4) = 0');
+  t.ok(Math.abs(g[2] - sig(0.3)) < 1e-15, 'σ(0.3)');
+  const dh = be.upload(new Float64Array([0.1, -0.2, 0.3, -0.4]));
+  const dcIn = new Float64Array([0.05, 0.06, -0.07, 0.08]);
+  const dc = be.upload(dcIn.slice());
+  const dgates = be.alloc('float64', 16);
+  be.lstmGatesBackward({ B, H: H1, gates, cPrev, tanhC, dh, dc, dgates });
+  const tc = be.download(tanhC), cp = be.download(cPrev), dhv = be.download(dh), dg = be.download(dgates), dco = be.download(dc);
+  let worst = 0;
+  for (let j = 0; j < H1; j++) {
+    const [i, f, gg, o] = [g[j], g[H1 + j], g[2 * H1 + j], g[3 * H1 + j]];
+    const dct = dcIn[j] + dhv[j] * o * (1 - tc[j] ** 2);
+    const ref = [dct * gg * i * (1 - i), dct * cp[j] * f * (1 - f), dct * i * (1 - gg * gg), dhv[j] * tc[j] * o * (1 - o)];
+    for (let q = 0; q < 4; q++) worst = Math.max(worst, Math.abs(dg[q * H1 + j] - ref[q]));
+    worst = Math.max(worst, Math.abs(dco[j] - dct * f));
+  }
+  t.ok(worst <= 1e-15, `dgates and dc match the formulas (max err ${worst})`);
+  t.end();
+});
+
+test('lstmBackward float32 agrees with float64 (T=6, B=5)', (t) => {
+  const T = 6, B = 5;
+  const p = makeInputs(T, B, 77);
+  const rng = new RngStream(78);
+  const dh = rand(T * B * H, rng);
+  const grads = (dtype: 'float32' | 'float64') => {
+    const f = runForward(T, B, p, dtype);
+    const g = { dx: be.alloc(dtype, T * B * I), dh0: be.alloc(dtype, B * H), dc0: be.alloc(dtype, B * H),
+      dwih: be.alloc(dtype, 4 * H * I), dwhh: be.alloc(dtype, 4 * H * H), dbih: be.alloc(dtype, 4 * H), dbhh: be.alloc(dtype, 4 * H) };
+    be.lstmBackward({ T, B, I, H, x: f.x, wih: f.wih, whh: f.whh, h0: f.h0, c0: f.c0, h: f.h, c: f.c, gates: f.gates, tanhC: f.tanhC,
+      dh: be.upload(dtype === 'float32' ? Float32Array.from(dh) : dh), dhT: null, dcT: null, ...g });
+    return Object.fromEntries(Object.entries(g).map(([k, s]) => [k, be.download(s)]));
+  };
+  const g32 = grads('float32'), g64 = grads('float64');
+  for (const k of Object.keys(g64)) {
+    let worst = 0;
+    g64[k].forEach((r, i) => { worst = Math.max(worst, Math.abs(g32[k][i] - r) / (1e-6 + 1e-5 * Math.abs(r))); });
+    t.ok(worst <= 1, `${k}: float32 within 1e-6 + 1e-5·|ref| of float64 (worst ratio ${worst.toFixed(3)})`);
+  }
+  t.end();
+});

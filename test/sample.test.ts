@@ -1,0 +1,101 @@
+// Kernel-level tests of the cpu sampler: greedy and top-k = 1 pick the argmax; fixed (seed, offset)
+// draws land in the bucket the algorithm of backend.ts dictates (computed here from u); top-k/top-p and
+// temperature; logp/entropy against naive formulas; draw frequencies against the distribution.
+import test from 'tape';
+import { cpuBackend as be } from '../src/cpu/index.js';
+import { rngUniform } from '../src/rng.js';
+
+interface Out { tokens: Int32Array; logp: Float64Array; entropy: Float64Array }
+
+function run(logits: number[], B: number, temperature: number, topK: number, topP: number, seed: number, offset: number): Out {
+  const V = logits.length;
+  const rows = new Float64Array(B * V);
+  for (let b = 0; b < B; b++) rows.set(logits, b * V);
+  const tokens = be.alloc('int32', B), logp = be.alloc('float64', B), entropy = be.alloc('float64', B);
+  be.sample({ B, V, logits: be.upload(rows), temperature, topK, topP, seed, offset, tokens, logp, entropy });
+  return { tokens: be.download(tokens) as Int32Array, logp: be.download(logp) as Float64Array, entropy: be.download(entropy) as Float64Array };
+}
+
+const PROBS = [0.1, 0.4, 0.2, 0.3]; // sorted order: 1 (0.4), 3 (0.3), 2 (0.2), 0 (0.1)
+const LOGITS = PROBS.map(Math.log);
+
+test('sample: temperature ≤ 0 is greedy (lowest index on ties); top-k = 1 is the argmax', (t) => {
+  t.deepEqual(Array.from(run([1, 3, 3, 0], 3, 0, 0, 1, 1, 0).tokens), [1, 1, 1], 'greedy with a tie at 1 and 2 → 1');
+  t.deepEqual(Array.from(run([1, 3, 3, 0], 1, -1, 0, 1, 1, 0).tokens), [1], 'negative temperature is greedy too');
+  t.deepEqual(Array.from(run(LOGITS, 50, 1, 1, 1, 7, 0).tokens), new Array(50).fill(1), 'top-k = 1 → argmax for every draw');
+  t.end();
+});
+
+/** The bucket a draw u falls in: walk `order` (probabilities p) until the running sum exceeds u·mass. */
+function bucket(order: number[], p: number[], u: number): number {
+  const mass = order.reduce((s, i) => s + p[i], 0);
+  let run = 0;
+  for (const i of order) { run += p[i]; if (run > u * mass) return i; }
+  return order[order.length - 1];
+}
+
+test('sample: fixed (seed, offset) draws follow the algorithm, with top-k, top-p and temperature', (t) => {
+  const B = 200, seed = 2024, offset = 2 ** 32 - 100; // counters wrap past 2^32 within the batch
+  const cases: [string, number, number, number, number[], number[]][] = [
+    ['all', 1, 0, 1, [1, 3, 2, 0], PROBS],
+    ['top-k 2', 1, 2, 1, [1, 3], PROBS],
+    ['top-p 0.6 keeps 0.4 + 0.3', 1, 0, 0.6, [1, 3], PROBS],
+    ['top-p 0.75 keeps three', 1, 0, 0.75, [1, 3, 2], PROBS],
+    ['top-k 3 then top-p 0.95 keeps three', 1, 3, 0.95, [1, 3, 2], PROBS],
+  ];
+  // temperature 2: p ∝ sqrt(PROBS)
+  const s = PROBS.reduce((a, q) => a + Math.sqrt(q), 0);
+  cases.push(['temperature 2', 2, 0, 1, [1, 3, 2, 0], PROBS.map((q) => Math.sqrt(q) / s)]);
+  for (const [name, temp, k, p, order, probs] of cases) {
+    const got = run(LOGITS, B, temp, k, p, seed, offset).tokens;
+    const seen = new Set<number>();
+    let ok = true;
+    for (let b = 0; b < B; b++) {
+      const want = bucket(order, probs, rngUniform(seed, (offset + b) % 2 ** 32));
+      seen.add(want);
+      if (got[b] !== want) ok = false;
+    }
+    t.ok(ok, `${name}: all ${B} draws land where u dictates`);
+    t.equal(seen.size, order.length, `${name}: the draws cover every kept token`);
+  }
+  t.end();
+});
+
+test('sample: logp and entropy are those of softmax(logits) at temperature 1', (t) => {
+  const logits = [2, -1, 0.5, 3, -4, 1e-3, 0.7];
+  const mx = Math.max(...logits), z = logits.reduce((a, l) => a + Math.exp(l - mx), 0);
+  const logpAll = logits.map((l) => l - mx - Math.log(z));
+  const H = -logpAll.reduce((a, lp) => a + Math.exp(lp) * lp, 0);
+  const out = run(logits, 20, 1.7, 4, 0.9, 3, 11);
+  let ok = true;
+  for (let b = 0; b < 20; b++) {
+    if (Math.abs(out.logp[b] - logpAll[out.tokens[b]]) > 1e-14) ok = false;
+    if (Math.abs(out.entropy[b] - H) > 1e-14) ok = false;
+  }
+  t.ok(ok, `logp = log softmax[token], entropy = ${H.toFixed(6)} nats`);
+  const big = run([1e4, -1e4, 1e4], 1, 1, 0, 1, 0, 0);
+  t.ok(Math.abs(big.entropy[0] - Math.LN2) < 1e-12 && Math.abs(big.logp[0] + Math.LN2) < 1e-12, 'extreme logits: entropy ln 2, logp -ln 2');
+  t.end();
+});
+
+test('sample: draw frequencies over many offsets match the (filtered) distribution', (t) => {
+  const V = 8, B = 20000;
+  const probs = [0.02, 0.3, 0.05, 0.15, 0.2, 0.08, 0.1, 0.1];
+  const logits = probs.map((q) => Math.log(q) + 3);
+  const cases: [string, number, number[]][] = [['no filter', 0, [0, 1, 2, 3, 4, 5, 6, 7]], ['top-k 3', 3, [1, 4, 3]]];
+  for (const [name, k, keep] of cases) {
+    const tokens = run(logits, B, 1, k, 1, 77, 123).tokens;
+    const count = new Array(V).fill(0);
+    for (const tk of tokens) count[tk]++;
+    const mass = keep.reduce((a, i) => a + probs[i], 0);
+    let chi2 = 0, outside = 0;
+    for (let v = 0; v < V; v++) {
+      if (keep.includes(v)) { const e = B * probs[v] / mass; chi2 += (count[v] - e) ** 2 / e; }
+      else outside += count[v];
+    }
+    // chi-square with ≤ 7 degrees of freedom: 30 is far in the tail (p < 1e-4) yet a wrong algorithm lands in the hundreds
+    t.ok(chi2 < 30, `${name}: chi-square ${chi2.toFixed(1)} < 30`);
+    t.equal(outside, 0, `${name}: no draws outside the kept set`);
+  }
+  t.end();
+});
