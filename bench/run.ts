@@ -15,19 +15,8 @@ import type { BenchContext, BenchLine } from './timing.js';
 import { gemmBench } from './gemm.bench.js';
 import { lstmBench } from './lstm.bench.js';
 import { softmaxXentBench } from './softmax_xent.bench.js';
-import { runTrainStepBench } from './train_step.bench.js';
-import { VOCAB, trainConfigs } from './timing.js';
+import { trainStepBench } from './train_step.bench.js';
 import { generateBench } from './generate.bench.js';
-
-// TEMPORARY adapter until bench/train_step.bench.ts exports trainStepBench(ctx) (its owner finishes ~14:50)
-function trainStepBench(ctx: BenchContext): void {
-  for (const { H, B, T } of trainConfigs(ctx)) {
-    const r = runTrainStepBench({ device: ctx.be.name, dtype: 'float32', V: VOCAB, D: H, H, B, T, layers: 2, repeats: ctx.repeats, warmup: ctx.warmup });
-    const ms = r.median_s * 1e3;
-    ctx.emit({ bench: 'train_step', config: { V: VOCAB, D: H, H, B, T, layers: 2, optimizer: 'adam' }, backend: r.backend, device: r.device,
-      dtype: 'float32', median_ms: ms, p10_ms: ms, p90_ms: ms, min_ms: ms, max_ms: ms, repeats: r.repeats, inner: 1, throughput: r.chars_per_s, unit: 'chars/s' });
-  }
-}
 
 /** Every benchmark, in the order they run (cheapest first, so that a cut-off run keeps the most). */
 export const BENCHES: Record<string, (ctx: BenchContext) => void> = {
