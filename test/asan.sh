@@ -76,5 +76,26 @@ if [ -x "$out/features" ]; then
   done
 fi
 
+# The whole emu addon (native glue + every kernels/*.cu) under ASan, running the cross-backend kernel suite and
+# the native error/memory tests. node itself is not instrumented, so libasan is preloaded; leaks are not
+# checked (V8's own allocations would drown them) and a refused 1 PiB allocation must return null.
+if [ "${LSTM_CUDA_ASAN_FIXTURES_ONLY:-0}" != 1 ]; then
+  if node native/build.mjs --asan --strict > "$out/addon.build.log" 2>&1; then
+    ok "the emu addon builds with -fsanitize=address"
+    [ -f build/test/backends.test.js ] || npx tsc -p test/tsconfig.json > "$out/tsc.log" 2>&1
+    LD_PRELOAD=$(g++ -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+      LSTM_CUDA_EMU_ADDON=build/asan/lstm_cuda_emu.node \
+      node node_modules/tape/bin/tape build/test/backends.test.js build/test/native_errors.test.js > "$out/addon.log" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ] && ! grep -q "AddressSanitizer" "$out/addon.log"; then
+      ok "kernel suite + native tests on the ASan emu addon: $(grep -E '^# pass' "$out/addon.log" | tr -s ' ')"
+    else
+      not_ok "kernel suite on the ASan emu addon (exit $rc)" "$out/addon.log"
+    fi
+  else
+    not_ok "build the ASan emu addon" "$out/addon.build.log"
+  fi
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

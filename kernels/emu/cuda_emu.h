@@ -296,7 +296,6 @@ struct Block {
   size_t stack_size = 0;
   std::vector<unsigned> free_stacks;
   int pending_release = -1;       // the stack of a thread that just ended, freed once we are off it
-  std::vector<uint8_t> stack_clean;  // ASan: stacks unpoisoned since the block started
   unsigned pos = 0;               // position in order of the running thread, this round
   std::vector<unsigned> warp_arrived;  // per warp: lanes waiting in a warp operation
   std::vector<unsigned> warp_exist;    // per warp: lanes that exist
@@ -524,13 +523,9 @@ inline void uc_entry(unsigned hi, unsigned lo) {
 // Readies f's stack so the next switch to it enters fiber_main(f).
 inline void prepare_stack(Fiber& f) {
 #if EMU_ASAN
-  // stale poison from frames that never returned (ended or abandoned threads): cleared once per block
-  std::vector<uint8_t>& clean = f.block->stack_clean;
-  if (clean.size() <= f.stack_id) clean.resize(f.stack_id + 1, 0);
-  if (!clean[f.stack_id]) {
-    ASAN_UNPOISON_MEMORY_REGION(f.stack_lo, f.stack_size);
-    clean[f.stack_id] = 1;
-  }
+  // stale poison from frames that never returned (ended or abandoned threads): a pooled stack is reused
+  // by later threads of the same block too, so it is cleared on every start (ASan builds only)
+  ASAN_UNPOISON_MEMORY_REGION(f.stack_lo, f.stack_size);
 #endif
   if (f.block->use_ucontext) {
     getcontext(f.uc);
@@ -832,7 +827,6 @@ inline void run_block(LaunchInfo& L, uint64_t block_linear) {
   b.stacks = &pool.stacks;
   b.stack_size = config().stack_bytes;
   b.pending_release = -1;
-  b.stack_clean.assign(EMU_ASAN ? pool.stacks.size() : 0, 0);
   b.free_stacks.resize(pool.stacks.size());
   for (size_t i = 0; i < pool.stacks.size(); ++i) b.free_stacks[i] = (unsigned)(pool.stacks.size() - 1 - i);
   if (L.shared_bytes > 0) memset(emu_dynamic_shared + L.shared_bytes, kGuardByte, EMU_DYNAMIC_SHARED_GUARD);

@@ -1,0 +1,30 @@
+// The shipped kernels under more than one thread order: the cross-backend kernel suite (backends.test) runs
+// again in child processes with the emulator scheduling each block's threads in reverse and in a seeded
+// shuffle. A kernel missing a __syncthreads gives different answers under another order (the emulator's
+// fixtures prove that it does: test/emu.test.ts), so it fails here even if the forward order happens to work.
+import test from 'tape';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const suite = join(root, 'build', 'test', 'backends.test.js');
+const tape = join(root, 'node_modules', 'tape', 'bin', 'tape');
+
+for (const schedule of ['reverse', 'shuffle:7']) {
+  test(`kernel suite on emu with LSTM_CUDA_EMU_SCHEDULE=${schedule}`, (t) => {
+    t.ok(existsSync(suite), 'backends.test.js is built');
+    const r = spawnSync(process.execPath, [tape, suite], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, LSTM_CUDA_EMU_SCHEDULE: schedule, LSTM_CUDA_EMU_THREADS: '2' },
+      timeout: 300_000,
+    });
+    const pass = Number(/^# pass +(\d+)/m.exec(r.stdout)?.[1] ?? 0);
+    const fail = Number(/^# fail +(\d+)/m.exec(r.stdout)?.[1] ?? 0);
+    const failures = r.stdout.split('\n').filter((l) => l.startsWith('not ok')).slice(0, 5).join('\n');
+    t.equal(r.status, 0, `exit 0 (${pass} passed, ${fail} failed)${failures ? `\n${failures}` : ''}${r.stderr ? `\n${r.stderr.slice(-500)}` : ''}`);
+    t.ok(pass >= 20 && fail === 0, `the whole suite ran and passed under ${schedule}`);
+    t.end();
+  });
+}
