@@ -29,6 +29,9 @@ export class Buf {
   /** For int32 buffers uploaded from the host (nothing writes them afterwards): the uploaded values,
    *  so that index validation (targets, embedding ids) needs no download and no device sync. */
   hostCopy: Int32Array | null = null;
+  /** For int32 buffers written by a kernel that guarantees every value lies in [0, indexBound) (the sample
+   *  kernel's tokens): index validation against a bound ≥ this needs no download either. */
+  indexBound: number | null = null;
   constructor(readonly backend: Backend, storage: Storage) {
     this.s = storage;
   }
@@ -570,6 +573,12 @@ export class Tensor {
   /** true for tensors not produced by a recorded op */
   get isLeaf(): boolean {
     return this._node === null;
+  }
+
+  /** @internal true when every int32 value is known to lie in [0, bound) without looking at the data */
+  _indicesKnownBelow(bound: number): boolean {
+    const b = this._live('indices').indexBound;
+    return b !== null && b <= bound;
   }
 
   /** @internal int32 values for validation on the host: the upload's copy when there is one, else a download */

@@ -223,6 +223,13 @@ test('indices uploaded from the host are validated without a download; to() acro
     const computed = sampleTokens(logits, { seed: 1, offset: 0 }).tokens;
     crossEntropy(logits, computed);
     t.equal(downloads, 1, 'indices computed on the device are downloaded once to validate them');
+    const fed = embedding(emb, sampleTokens(logits, { seed: 2, offset: 0 }).tokens.reshape([3, 1]));
+    t.equal(downloads, 1, 'sampled tokens (known to lie in [0, V)) feed an embedding of V rows without a download');
+    t.deepEqual(fed.shape, [3, 1, 3], 'and are gathered');
+    const small = Tensor.randn([2, 3], { ...CPU, seed: 3 });
+    const big = sampleTokens(Tensor.from([0, 0, 9], [1, 3], CPU), { seed: 1, offset: 0, temperature: 0 }).tokens;
+    t.throws(() => embedding(small, big), /index 2 at position 0 is outside \[0, 2\)/, 'a table smaller than the sampled vocabulary is still validated');
+    t.equal(downloads, 2, '(by downloading)');
   } finally {
     be.download = download;
   }

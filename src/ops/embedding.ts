@@ -1,7 +1,8 @@
 // embedding: rows of a [V,D] table gathered by int32 indices of any shape (backend.embeddingForward);
 // backward scatter-adds into the table's gradient (backend.embeddingBackward, deterministic).
 // Indices are validated on the host (the upload's copy, else downloaded: they are small) before any
-// kernel runs.
+// kernel runs, except indices a kernel guarantees in range (sampled tokens): generation then feeds the
+// sampled token straight back without a device-to-host sync.
 import { Tensor, recordOp } from '../tensor.js';
 import { checkSameDevice, formatShape } from './check.js';
 
@@ -12,10 +13,12 @@ export function embedding(weight: Tensor, idx: Tensor): Tensor {
   if (weight.dtype === 'int32') throw new TypeError('embedding: weight must be a float tensor, got dtype int32');
   const [V, D] = weight.shape;
   const N = idx.size;
-  const host = idx._hostIndices();
-  for (let n = 0; n < N; n++) {
-    if (host[n] < 0 || host[n] >= V) {
-      throw new RangeError(`embedding: index ${host[n]} at position ${n} is outside [0, ${V})`);
+  if (!idx._indicesKnownBelow(V)) {
+    const host = idx._hostIndices();
+    for (let n = 0; n < N; n++) {
+      if (host[n] < 0 || host[n] >= V) {
+        throw new RangeError(`embedding: index ${host[n]} at position ${n} is outside [0, ${V})`);
+      }
     }
   }
   const is = idx._storage;
