@@ -5,9 +5,9 @@
 // tokens must be identical. `emu` must always be available (a failure otherwise); `cuda` prints a
 // visible SKIP line where there is no GPU. Sizes stay small: the emulator runs ~0.5 GFLOP/s.
 import test from 'tape';
+import { forEachNativeBackend } from './native_backends.js';
 import type { Backend, Storage, TypedArray } from '../src/backend.js';
 import { cpuBackend as cpu } from '../src/cpu/index.js';
-import { loadNativeBackend } from '../src/native.js';
 import { RngStream } from '../src/rng.js';
 
 const RTOL = 1e-4;
@@ -399,20 +399,4 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
   });
 }
 
-for (const kind of ['emu', 'cuda'] as const) {
-  const r = loadNativeBackend(kind);
-  if (r.backend) {
-    suite(kind, r.backend);
-  } else if (kind === 'emu') {
-    test('emu: backend is available', (t) => {
-      t.fail(`the emu addon must always be built and load: ${r.reason}`);
-      t.end();
-    });
-  } else {
-    test('cuda: backend is available', (t) => {
-      t.comment(`SKIP cuda: ${r.reason}`);
-      t.skip(`SKIP cuda: ${r.reason}`);
-      t.end();
-    });
-  }
-}
+forEachNativeBackend('kernel suite', suite);

@@ -4,12 +4,13 @@
 // counters: back to baseline after alloc/free cycles, flat over 2,000 LSTM forward+backward steps,
 // and buffers dropped without free() are returned by the finalizer after a GC.
 import test from 'tape';
+import { forEachNativeBackend } from './native_backends.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Backend } from '../src/backend.js';
 import { cpuBackend as cpu } from '../src/cpu/index.js';
 import { collectInfo, formatInfo } from '../src/cli/info.js';
-import { loadNativeBackend, NativeBackend } from '../src/native.js';
+import { NativeBackend } from '../src/native.js';
 import { RngStream } from '../src/rng.js';
 
 function uniform(n: number, rng: RngStream): Float32Array {
@@ -198,20 +199,7 @@ test('lstm-cuda info: every backend with its device line or reason, the default 
   t.end();
 });
 
-for (const kind of ['emu', 'cuda'] as const) {
-  const r = loadNativeBackend(kind);
-  if (r.backend instanceof NativeBackend) {
-    suite(kind, r.backend);
-  } else if (kind === 'emu') {
-    test('emu: backend is available', (t) => {
-      t.fail(`the emu addon must always be built and load: ${r.reason}`);
-      t.end();
-    });
-  } else {
-    test('cuda: native error tests', (t) => {
-      t.comment(`SKIP cuda: ${r.reason}`);
-      t.skip(`SKIP cuda: ${r.reason}`);
-      t.end();
-    });
-  }
-}
+forEachNativeBackend('native error tests', (kind, backend) => {
+  if (!(backend instanceof NativeBackend)) throw new Error(`${kind}: expected the native backend`);
+  suite(kind, backend);
+});
