@@ -127,7 +127,7 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
         arg = j;
       }
     block_first(mx, arg, scratch_f, scratch_i);
-    if (arg == INT_MAX) arg = 0;  // a row of NaN: stay in bounds (the TS wrappers reject such input)
+    if (arg == INT_MAX) arg = 0;  // a row of NaN: stay in bounds (and the draw below falls back to arg)
     const float shift = mx == -INFINITY ? 0.f : mx;  // an all -inf row: exp gives 0, not NaN
 
     // 2. the model distribution at temperature 1
@@ -148,7 +148,11 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
       for (int j = tid; j < V; j += nt) z += tempered_exp(x[j], shift, temp);
       z = block_reduce(z, scratch_d, SumOp());
       const double u = rng_uniform(seed, offset + (uint32_t)b);
-      if (use_shared) {
+      // A NaN or +inf logit (or an all -inf row) makes z NaN or 0: there is no distribution to draw from, so the
+      // token is the argmax, as in src/cpu/sample.ts. z is block-reduced, so this branch is block-uniform.
+      if (!(z > 0.0 && z < INFINITY)) {
+        // token stays arg
+      } else if (use_shared) {
         double* p = sample_smem;
         int* order = reinterpret_cast<int*>(sample_smem + V);
         for (int j = tid; j < V; j += nt) p[j] = tempered_exp(x[j], shift, temp) / z;

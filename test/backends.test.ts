@@ -386,6 +386,25 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
           ['logp', 'entropy'], ['tokens']);
       }
     }
+    // rows with no distribution to draw from (a NaN logit, a +inf logit, all -inf, all NaN): the argmax, in
+    // bounds, on both backends (on a GPU these once read unwritten shared memory); logp/entropy are not compared
+    {
+      const B3 = 4, V3 = 65;
+      const l3 = uniform(B3 * V3, rng, -4, 4);
+      l3[7] = NaN; l3[V3 + 30] = Infinity; l3.fill(-Infinity, 2 * V3, 3 * V3); l3.fill(NaN, 3 * V3, 4 * V3);
+      for (const [temperature, topK, topP] of [[1, 0, 1], [0.7, 5, 0.9]]) {
+        twin(sw, be, `non-finite rows T=${temperature} topK=${topK} topP=${topP}`,
+          { logits: l3, tokens: new Int32Array(B3).fill(-1), logp: nans(B3), entropy: nans(B3) },
+          (b, s) => b.sample({ B: B3, V: V3, logits: s.logits, temperature, topK, topP, seed: 4, offset: 0, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+          [], ['tokens']);
+      }
+      const [st, tk, lp, en] = [cpu.upload(l3), cpu.alloc('int32', B3), cpu.alloc('float32', B3), cpu.alloc('float32', B3)];
+      cpu.sample({ B: B3, V: V3, logits: st, temperature: 1, topK: 0, topP: 1, seed: 4, offset: 0, tokens: tk, logp: lp, entropy: en });
+      const tok = cpu.download(tk);
+      for (const x of [st, tk, lp, en]) cpu.free(x);
+      t.deepEqual(Array.from(tok), [l3.slice(0, V3).reduce((a, v, i, r) => (v > r[a] ? i : a), 0), 30, 0, 0],
+        'cpu: non-finite rows give the argmax (first maximum among non-NaN logits; 0 when there is none)');
+    }
     sw.done();
     t.end();
   });

@@ -199,7 +199,7 @@ test('a checkpoint saved on cpu loads on another device (emu/cuda) and gives the
   const other = devices().filter((d) => d.available && d.name !== 'cpu');
   if (other.length === 0) {
     const why = devices().filter((d) => d.name !== 'cpu').map((d) => `${d.name}: ${d.reason}`).join('; ');
-    t.skip(`SKIP: no emu or cuda backend available here (${why}); cross-device load checked on cpu only`);
+    t.fail(`no emu backend (it is built by every npm install), so the cross-device load cannot be checked: ${why}`);
     t.end();
     return;
   }

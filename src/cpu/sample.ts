@@ -34,20 +34,23 @@ export function sample(
       if (q > 0) pl += q * (logits[o + v] - lse);
     }
     entropy[b] = -pl;
-    const tok = temperature <= 0 ? arg : draw(V, logits, o, temperature, topK, topP, rngUniform(seed, offset + b), p);
+    const tok = temperature <= 0 ? arg : draw(V, logits, o, temperature, topK, topP, rngUniform(seed, offset + b), p, arg);
     tokens[b] = tok;
     logp[b] = logits[o + tok] - lse;
   }
 }
 
-/** One row's draw (see sample). p: scratch [V]. Returns the token index. */
+/** One row's draw (see sample). p: scratch [V]; arg: the row's argmax. Returns the token index. */
 function draw(
   V: number, logits: FloatArray, o: number, temperature: number, topK: number, topP: number, u: number, p: Float64Array,
+  arg: number,
 ): number {
   let mx = -Infinity;
   for (let v = 0; v < V; v++) if (logits[o + v] > mx) mx = logits[o + v];
   let s = 0;
   for (let v = 0; v < V; v++) { const e = Math.exp((logits[o + v] - mx) / temperature); p[v] = e; s += e; }
+  // a NaN or +inf logit (or an all -inf row) leaves no distribution to draw from: the argmax, as the kernel does
+  if (!(s > 0 && s < Infinity)) return arg;
   for (let v = 0; v < V; v++) p[v] /= s;
   const idx = order.subarray(0, V);
   for (let v = 0; v < V; v++) idx[v] = v;

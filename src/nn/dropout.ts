@@ -1,10 +1,12 @@
 // Dropout: the seeded mask stream shared by the Dropout module and the Stack's between-layer dropout,
 // and the Dropout module itself. Each call draws its mask at the stream's counter and advances the
-// counter by the element count, so saving {seed, counter} makes a resumed run draw the same masks.
+// counter by the element count (moving to a derived seed before the 32-bit counter would wrap), so
+// saving {seed, counter} makes a resumed run draw the same masks.
 import { dropout } from '../ops/dropout.js';
 import { checkNumber } from '../ops/check.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import { rngU32 } from '../rng.js';
 
 export interface RngState {
   seed: number;
@@ -22,9 +24,19 @@ export class DropoutStream {
   /** dropout(x) with this stream's next mask; the counter advances by x.size */
   apply(x: Tensor, p: number): Tensor {
     // shapes: x [...] -> out [...]
+    // The counter is 32 bits: a mask that would run past 2^32 starts a fresh stream (a seed derived from this
+    // one) instead of wrapping onto masks already used (at H=1024, B=128, T=128 that would be every ~256
+    // steps). {seed, counter} remains the whole state, so a resumed run follows the same path.
+    if (this.counter + x.size > 2 ** 32) this.rekey();
     const y = dropout(x, { p, seed: this.seed, offset: this.counter });
-    this.counter = (this.counter + x.size) >>> 0;
+    this.counter += x.size;
+    if (this.counter >= 2 ** 32) this.rekey();
     return y;
+  }
+
+  private rekey(): void {
+    this.seed = rngU32(this.seed ^ 0x5bd1e995, 0xffffffff);
+    this.counter = 0;
   }
 
   state(): RngState {

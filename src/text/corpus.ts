@@ -154,8 +154,8 @@ export function splitCorpus(corpus: EncodedCorpus, fraction: number, seed: numbe
   const train: Int32Array[] = [];
   for (const k of keys) {
     const g = groups.get(k)!;
-    if (val.length < target && val.length + g.length < corpus.lines.length) val.push(...g);
-    else train.push(...g);
+    const side = val.length < target && val.length + g.length < corpus.lines.length ? val : train;
+    for (const line of g) side.push(line); // no spread: a line may repeat 10^5+ times
   }
   // restore corpus order inside each side (the shuffle only chose which lines go where)
   const order = new Map(corpus.lines.map((l, i) => [l, i]));

@@ -226,7 +226,7 @@ export async function trainCharRNN(options: TrainOptions & { resume?: boolean },
     }
   } else {
     const lines = split.train as Int32Array[];
-    const longest = Math.max(...corpus.lines!.map((l) => l.length)) + 1;
+    const longest = corpus.lines!.reduce((m, l) => Math.max(m, l.length), 0) + 1; // no spread: corpora of 10^6 lines
     T = T > 0 ? T : Math.min(longest, 512);
     if (lines.length < B) log(`warning: only ${lines.length} training lines: batch ${B} shrunk to ${lines.length}`);
     const lb = new LineBatches(lines, B, T, vocab.stopId, opts.seed);
