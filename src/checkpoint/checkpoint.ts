@@ -181,7 +181,13 @@ export function loadCheckpoint(dirOrFile: string, opts: { device?: DeviceName } 
       model.dispose();
       throw new Error(`checkpoint '${stateFile}': corrupt (${(e as Error).message})`);
     }
-    const st = readSafetensors(join(dir, STATE_TENSORS_FILE));
+    let st: ReturnType<typeof readSafetensors>;
+    try {
+      st = readSafetensors(join(dir, STATE_TENSORS_FILE));
+    } catch (e) {
+      model.dispose(); // a missing or corrupt state file must not leak the model's device buffers
+      throw e;
+    }
     const stStep = Number(st.metadata.step);
     if (json.step !== step || stStep !== step) {
       model.dispose();
