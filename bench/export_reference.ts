@@ -3,7 +3,7 @@
 //   DIR/model.safetensors  the weights under PyTorch's names, config in the metadata key lstm_cuda.config
 //   DIR/reference.json     tokens [T][B], targets [T][B] (some = ignore_index), ignore_index, the mean
 //                          cross-entropy, logits [T·B·V] and d(loss)/d(param) for every parameter
-// Usage: node build/bench/export_reference.js DIR [--device cpu|emu|cuda] [--seed N]
+// Usage: node build/bench/export_reference.js DIR [--device ref|emu|cuda] [--seed N]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -59,13 +59,13 @@ export function exportReference(dir: string, device: DeviceName, seed: number): 
 }
 
 const FLAGS: Record<string, FlagSpec> = {
-  device: { type: 'string', help: 'backend (default: the default device)', choices: ['cpu', 'emu', 'cuda'] },
+  device: { type: 'string', help: 'backend (default: the default device)', choices: ['ref', 'emu', 'cuda'] },
   seed: { type: 'integer', help: 'weights and batch seed', min: 0, max: 2 ** 32 - 1, default: 5 },
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
-    const parsed = parseFlags(process.argv.slice(2), FLAGS, 'usage: node build/bench/export_reference.js DIR [--device cpu|emu|cuda] [--seed N]');
+    const parsed = parseFlags(process.argv.slice(2), FLAGS, 'usage: node build/bench/export_reference.js DIR [--device ref|emu|cuda] [--seed N]');
     if (parsed) {
       if (parsed.positionals.length !== 1) throw new UsageError('export_reference: give exactly one output directory');
       const device = (parsed.values.device as DeviceName | undefined) ?? defaultDevice();

@@ -4,7 +4,7 @@
 # PyTorch's (bench/torch_reference.py), the comparison table, and the whole-model check against
 # torch.nn.LSTM; each step's output is teed into $OUT (8 files at most come back from the device machine):
 #   summary.txt      device line, build log (when it built), per-step status and time, runner remarks
-#   suite.log        node build/test/backends.test.js (emu and cuda against cpu)
+#   suite.log        node build/test/backends.test.js (emu and cuda against ref)
 #   memcheck.log     compute-sanitizer --tool memcheck over the same suite
 #   racecheck.log    compute-sanitizer --tool racecheck over the same suite
 #   ours.jsonl       node build/bench/run.js --device cuda --json

@@ -9,10 +9,10 @@
 // Input sets are rotated (ctx.flushBytes) so that repeated calls read DRAM, not L2.
 // FLOPs counted per layer call (the GEMMs only; the gate work is O(T·B·H)):
 //   forward 2·T·B·4H·(I + H); backward twice that (dx and dW_ih, dh and dW_hh).
-// Each kernel is checked against the cpu backend on the same inputs before it is timed (the whole layer
-// only at sizes where the cpu reference takes a moment; the kernel suite covers it at every size).
+// Each kernel is checked against the ref backend on the same inputs before it is timed (the whole layer
+// only at sizes where the ref reference takes a moment; the kernel suite covers it at every size).
 import type { Backend, Storage } from '../src/backend.js';
-import { cpuBackend } from '../src/cpu/index.js';
+import { refBackend } from '../src/cpu/index.js';
 import { benchLine, checkClose, measure, randomFloats, rotationSets, trainConfigs, type BenchContext } from './timing.js';
 
 type HostSet = Record<string, Float32Array>;
@@ -28,17 +28,17 @@ function freeSet(be: Backend, s: DeviceSet): void {
   for (const k in s) be.free(s[k]);
 }
 
-/** Runs `fn` on `host` uploaded to `be` and to the cpu backend; throws unless the `outs` agree. */
+/** Runs `fn` on `host` uploaded to `be` and to the ref backend; throws unless the `outs` agree. */
 function checkAgainstCpu(what: string, be: Backend, host: HostSet, fn: (b: Backend, s: DeviceSet) => void, outs: string[]): void {
-  if (be.name === 'cpu') return;
-  const got = uploadSet(be, host), ref = uploadSet(cpuBackend, host);
+  if (be.name === 'ref') return;
+  const got = uploadSet(be, host), ref = uploadSet(refBackend, host);
   try {
     fn(be, got);
-    fn(cpuBackend, ref);
-    for (const k of outs) checkClose(`${what} ${k} on ${be.name}`, be.download(got[k]), cpuBackend.download(ref[k]));
+    fn(refBackend, ref);
+    for (const k of outs) checkClose(`${what} ${k} on ${be.name}`, be.download(got[k]), refBackend.download(ref[k]));
   } finally {
     freeSet(be, got);
-    freeSet(cpuBackend, ref);
+    freeSet(refBackend, ref);
   }
 }
 
@@ -132,7 +132,7 @@ const layerBackward = (T: number, B: number, I: number, H: number) => (be: Backe
     dh: s.dh, dhT: null, dcT: null, dx: s.dx, dh0: s.dh0, dc0: s.dc0, dwih: s.dwih, dwhh: s.dwhh, dbih: s.dbih, dbhh: s.dbhh,
   });
 
-/** Largest forward GEMM work (FLOPs) at which the layer is also checked against the cpu backend. */
+/** Largest forward GEMM work (FLOPs) at which the layer is also checked against the ref backend. */
 const LAYER_CHECK_FLOPS = 5e7;
 
 function layerBench(ctx: BenchContext, T: number, B: number, I: number, H: number): void {
@@ -145,7 +145,7 @@ function layerBench(ctx: BenchContext, T: number, B: number, I: number, H: numbe
     checkAgainstCpu(`lstmForward+Backward ${what}`, be, layerHost(T, B, I, H, 52), (b, s) => { fwd(b, s); bwd(b, s); },
       ['dx', 'dh0', 'dc0', 'dwih', 'dwhh', 'dbih', 'dbhh']);
   } else {
-    ctx.note(`${what}: too large for the cpu reference here; correctness is the kernel suite's (test/backends.test.ts)`);
+    ctx.note(`${what}: too large for the ref reference here; correctness is the kernel suite's (test/backends.test.ts)`);
   }
   const s = uploadSet(be, layerHost(T, B, I, H, 53));
   try {

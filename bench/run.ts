@@ -2,8 +2,8 @@
 // on one backend and prints one line per measurement (JSON lines with --json, for bench/compare.ts; else
 // a readable line each). Remarks and the device line go to stderr, so that stdout stays JSON lines only.
 // A benchmark whose correctness check fails is reported and the others still run; the exit code is then 1.
-//   --device cpu|emu|cuda   backend (default: the default device)
-//   --quick                 tiny sizes, few repeats (cpu, emu, CI): checks the plumbing, measures nothing
+//   --device ref|emu|cuda   backend (default: the default device)
+//   --quick                 tiny sizes, few repeats (ref, emu, CI): checks the plumbing, measures nothing
 //   --only NAME[,NAME]      gemm, lstm, softmax_xent, train_step, generate
 //   --repeats N, --warmup N timed samples (default 25 on cuda, 5 elsewhere, 3 with --quick) and untimed calls
 import { pathToFileURL } from 'node:url';
@@ -28,15 +28,15 @@ export const BENCHES: Record<string, (ctx: BenchContext) => void> = {
 };
 
 const FLAGS: Record<string, FlagSpec> = {
-  device: { type: 'string', help: 'backend (default: the default device)', choices: ['cpu', 'emu', 'cuda'] },
+  device: { type: 'string', help: 'backend (default: the default device)', choices: ['ref', 'emu', 'cuda'] },
   json: { type: 'boolean', help: 'print JSON lines only (one per measurement)' },
-  quick: { type: 'boolean', help: 'tiny sizes and few repeats (cpu, emu, CI)' },
+  quick: { type: 'boolean', help: 'tiny sizes and few repeats (ref, emu, CI)' },
   only: { type: 'string', help: `comma-separated benchmarks: ${Object.keys(BENCHES).join(', ')}` },
   repeats: { type: 'integer', help: 'timed samples per measurement (default 25 on cuda, 5 elsewhere, 3 with --quick)', min: 1 },
   warmup: { type: 'integer', help: 'untimed calls before timing (default 5 on cuda, 2 elsewhere, 1 with --quick)', min: 0 },
 };
 
-const USAGE = 'usage: npm run bench -- [--device cpu|emu|cuda] [--json] [--quick] [--only NAME[,NAME]] [--repeats N]';
+const USAGE = 'usage: npm run bench -- [--device ref|emu|cuda] [--json] [--quick] [--only NAME[,NAME]] [--repeats N]';
 
 function describe(line: BenchLine): string {
   const cfg = Object.entries(line.config).map(([k, v]) => `${k}=${v}`).join(' ');

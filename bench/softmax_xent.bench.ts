@@ -1,10 +1,10 @@
 // Benchmark: the fused softmax + cross-entropy kernels, forward then backward (backend.softmaxXentForward,
 // softmaxXentBackward with dloss = 1/N, i.e. the mean), at V = 256 and N = B·T of each training config, in
 // rows per second — the config and unit of torch_reference.py's bench_softmax_xent (F.cross_entropy forward
-// + backward). Checked against the cpu backend before timing. Every tenth target is the ignore index, as
+// + backward). Checked against the ref backend before timing. Every tenth target is the ignore index, as
 // padding would be.
 import type { Backend, Storage } from '../src/backend.js';
-import { cpuBackend } from '../src/cpu/index.js';
+import { refBackend } from '../src/cpu/index.js';
 import { VOCAB, benchLine, checkClose, measure, randomFloats, randomInts, trainConfigs, type BenchContext } from './timing.js';
 
 const IGNORE = -100;
@@ -39,15 +39,15 @@ export function softmaxXentBench(ctx: BenchContext): void {
     const s = xentStores(be, N, V, logits, targets);
     try {
       forwardBackward(be, N, V, s);
-      if (be.name !== 'cpu') {
-        const ref = xentStores(cpuBackend, N, V, logits, targets);
+      if (be.name !== 'ref') {
+        const ref = xentStores(refBackend, N, V, logits, targets);
         try {
-          forwardBackward(cpuBackend, N, V, ref);
+          forwardBackward(refBackend, N, V, ref);
           for (const k of ['loss', 'lse', 'dlogits'] as const) {
-            checkClose(`softmaxXent N=${N} V=${V} ${k} on ${be.name}`, be.download(s[k]), cpuBackend.download(ref[k]));
+            checkClose(`softmaxXent N=${N} V=${V} ${k} on ${be.name}`, be.download(s[k]), refBackend.download(ref[k]));
           }
         } finally {
-          freeStores(cpuBackend, ref);
+          freeStores(refBackend, ref);
         }
       }
       const t = measure(ctx, () => forwardBackward(be, N, V, s));

@@ -38,7 +38,7 @@ export interface BenchLine {
 
 export interface BenchContext {
   be: Backend;
-  /** tiny sizes and few repeats (cpu, emu, CI): checks the structure, measures nothing worth keeping */
+  /** tiny sizes and few repeats (ref, emu, CI): checks the structure, measures nothing worth keeping */
   quick: boolean;
   repeats: number;
   warmup: number;

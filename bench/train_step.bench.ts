@@ -2,11 +2,11 @@
 // (zeroGrad, forward, backward, step, reading the loss) — on one device, in characters (B·T) per second.
 //   trainStepBench(ctx)  bench/run.ts's `train_step`: DESIGN.md's configs at V = 256, D = H, 2 layers (the
 //                        config keys of torch_reference.py's bench_train_step); with --quick on emu/cuda the
-//                        first two losses are checked against the cpu backend's before timing
+//                        first two losses are checked against the ref backend's before timing
 //   this file as a script: one configurable run, ONE JSON line
 //                        {bench, config, backend, device, median_s, chars_per_s, repeats}
 // Timing is bench/timing.ts's: warm-up, then the median of the timed repeats, synchronized around each.
-// Usage: node build/bench/train_step.bench.js [--device cpu|emu|cuda] [--V 96] [--D 96] [--H 128]
+// Usage: node build/bench/train_step.bench.js [--device ref|emu|cuda] [--V 96] [--D 96] [--H 128]
 //        [--B 32] [--T 64] [--layers 2] [--repeats 5] [--warmup 1] [--dtype float32|float64]
 import { pathToFileURL } from 'node:url';
 import type { DType, DeviceName } from '../src/backend.js';
@@ -106,7 +106,7 @@ export function runTrainStepBench(c: TrainStepConfig): TrainStepResult {
 
 /** The first two losses on c.device and on cpu must agree (forward, backward and one Adam update). */
 function checkAgainstCpu(c: ModelConfig): void {
-  const ours = trainStepSetup(c), ref = trainStepSetup({ ...c, device: 'cpu' });
+  const ours = trainStepSetup(c), ref = trainStepSetup({ ...c, device: 'ref' });
   try {
     for (let i = 0; i < 2; i++) {
       const a = ours.step(), b = ref.step();
@@ -121,7 +121,7 @@ function checkAgainstCpu(c: ModelConfig): void {
 export function trainStepBench(ctx: BenchContext): void {
   for (const { H, B, T } of trainConfigs(ctx)) {
     const c: ModelConfig = { device: ctx.be.name, dtype: 'float32', V: VOCAB, D: H, H, B, T, layers: 2 };
-    if (ctx.quick && ctx.be.name !== 'cpu') checkAgainstCpu(c);
+    if (ctx.quick && ctx.be.name !== 'ref') checkAgainstCpu(c);
     const s = trainStepSetup(c);
     try {
       const t = measure(ctx, () => s.step());
@@ -133,7 +133,7 @@ export function trainStepBench(ctx: BenchContext): void {
 }
 
 const FLAGS: Record<string, FlagSpec> = {
-  device: { type: 'string', help: 'backend', choices: ['cpu', 'emu', 'cuda'], default: 'cpu' },
+  device: { type: 'string', help: 'backend', choices: ['ref', 'emu', 'cuda'], default: 'ref' },
   dtype: { type: 'string', help: 'float dtype', choices: ['float32', 'float64'], default: 'float32' },
   V: { type: 'integer', help: 'vocabulary size', min: 1, default: 96 },
   D: { type: 'integer', help: 'embedding size', min: 1, default: 96 },

@@ -1,4 +1,4 @@
-// The backend interface: the closed list of kernels every backend implements (cpu in TypeScript,
+// The backend interface: the closed list of kernels every backend implements (ref in TypeScript,
 // emu and cuda through the native addon from the same kernels/*.cu sources).
 //
 // Glossary (used in every shape block of the project):
@@ -14,11 +14,11 @@
 //   - Results are deterministic: no float atomics in sums; the same inputs give the same bits on the
 //     same backend.
 //   - Storages never alias unless a field says "may alias".
-//   - Float kernels run on float32 and (cpu only) float64 storages; every float storage of one call has
+//   - Float kernels run on float32 and (ref only) float64 storages; every float storage of one call has
 //     the same dtype. Index storages (targets, tokens, idx) are int32.
 
 export type DType = 'float32' | 'float64' | 'int32';
-export type DeviceName = 'cpu' | 'emu' | 'cuda';
+export type DeviceName = 'ref' | 'emu' | 'cuda';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /** A backend's buffer of `length` elements of `dtype`. Opaque above the backend. */
@@ -27,12 +27,12 @@ export interface Storage {
   readonly length: number;
 }
 
-/** Live-allocation counters (the native caching allocator exposes its own; cpu counts storages). */
+/** Live-allocation counters (the native caching allocator exposes its own; ref counts storages). */
 export interface MemoryStats {
   /** storages allocated and not yet freed */
   liveCount: number;
   liveBytes: number;
-  /** bytes held by a caching allocator for reuse (0 on cpu) */
+  /** bytes held by a caching allocator for reuse (0 on ref) */
   cachedBytes: number;
 }
 
@@ -262,7 +262,7 @@ export interface Backend {
   /** releases the storage; idempotent; later use of it throws */
   free(s: Storage): void;
   memory(): MemoryStats;
-  /** waits for queued work (no-op on cpu) */
+  /** waits for queued work (no-op on ref) */
   synchronize(): void;
 
   // ---- elementwise and reductions (float storages)

@@ -1,7 +1,7 @@
 // Device registry: which backends exist on this machine, which one is the default, and why one is not.
-// Default: LSTM_CUDA_DEVICE if set, else `cuda` when its addon loads and sees a GPU, else `cpu`.
+// Default: LSTM_CUDA_DEVICE if set, else `cuda` when its addon loads and sees a GPU, else `ref` (the TypeScript reference).
 import type { Backend, DeviceName } from './backend.js';
-import { cpuBackend } from './cpu/index.js';
+import { refBackend } from './cpu/index.js';
 import { loadNativeBackend } from './native.js';
 
 export interface DeviceInfo {
@@ -13,14 +13,14 @@ export interface DeviceInfo {
   reason?: string;
 }
 
-const DEVICE_NAMES: readonly DeviceName[] = ['cpu', 'emu', 'cuda'];
+const DEVICE_NAMES: readonly DeviceName[] = ['ref', 'emu', 'cuda'];
 const loaded = new Map<DeviceName, { backend?: Backend; reason?: string }>();
 let defaultName: DeviceName | undefined;
 
 function load(name: DeviceName): { backend?: Backend; reason?: string } {
   let r = loaded.get(name);
   if (!r) {
-    r = name === 'cpu' ? { backend: cpuBackend } : loadNativeBackend(name);
+    r = name === 'ref' ? { backend: refBackend } : loadNativeBackend(name);
     loaded.set(name, r);
   }
   return r;
@@ -53,7 +53,7 @@ export function defaultDevice(): DeviceName {
     getBackend(defaultName); // fail now, with the reason, if it cannot load
     return defaultName;
   }
-  defaultName = load('cuda').backend ? 'cuda' : 'cpu';
+  defaultName = load('cuda').backend ? 'cuda' : 'ref';
   return defaultName;
 }
 

@@ -193,7 +193,7 @@ export class NativeBackend implements Backend {
   }
 
   private unsupportedDtype(op: string, dtype: string): never {
-    if (dtype === 'float64') this.fail(op, `dtype float64 is not supported on ${this.name}; use cpu for float64`, TypeError);
+    if (dtype === 'float64') this.fail(op, `dtype float64 is not supported on ${this.name}; use ref for float64`, TypeError);
     this.fail(op, `unsupported dtype ${JSON.stringify(dtype)}; expected float32 or int32`, TypeError);
   }
 

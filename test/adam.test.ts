@@ -1,7 +1,7 @@
-// Kernel-level tests of the cpu optimizer steps: Adam (L2) and AdamW (decoupled) against PyTorch's
+// Kernel-level tests of the ref optimizer steps: Adam (L2) and AdamW (decoupled) against PyTorch's
 // formula written out here and a hand-computed first step; SGD with weight decay and momentum by hand.
 import test from 'tape';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 
 interface AdamCfg { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean }
 

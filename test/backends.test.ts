@@ -1,5 +1,5 @@
 // The cross-backend kernel suite: every kernel of the Backend interface on `emu` and `cuda` against the
-// `cpu` reference (float32), forward and backward, at odd and edge sizes (H = 5, 33; B = 1; T = 1;
+// `ref` reference (float32), forward and backward, at odd and edge sizes (H = 5, 33; B = 1; T = 1;
 // V = 65; GEMM K = 1, 7, 33, 70 with all four transposes). Tolerance: |got - ref| ≤ atol + rtol·|ref| with
 // rtol = 1e-4 and atol = 1e-5 · (largest |ref| of that output, at least 1). Dropout masks and sampled
 // tokens must be identical. `emu` must always be available (a failure otherwise); `cuda` prints a
@@ -7,7 +7,7 @@
 import test from 'tape';
 import { forEachNativeBackend } from './native_backends.js';
 import type { Backend, Storage, TypedArray } from '../src/backend.js';
-import { cpuBackend as cpu } from '../src/cpu/index.js';
+import { refBackend as refBe } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
 
 const RTOL = 1e-4;
@@ -68,7 +68,7 @@ class Sweep {
     this.cases++;
     if (got.length !== ref.length) { this.report(`${label} ${name}: length ${got.length} vs ${ref.length}`); return; }
     const { ratio, at } = worstRatio(got, ref);
-    if (!(ratio <= 1)) this.report(`${label} ${name}[${at}]: got ${got[at]}, cpu ${ref[at]} (error ratio ${ratio.toPrecision(3)})`);
+    if (!(ratio <= 1)) this.report(`${label} ${name}[${at}]: got ${got[at]}, ref ${ref[at]} (error ratio ${ratio.toPrecision(3)})`);
   }
   exact(label: string, name: string, got: TypedArray, ref: TypedArray): void {
     this.cases++;
@@ -76,7 +76,7 @@ class Sweep {
     const b = new Uint32Array(ref.buffer, ref.byteOffset, ref.length);
     if (a.length !== b.length) { this.report(`${label} ${name}: length ${a.length} vs ${b.length}`); return; }
     for (let i = 0; i < a.length; i++) {
-      if (a[i] !== b[i]) { this.report(`${label} ${name}[${i}]: got ${got[i]}, cpu ${ref[i]} (not bitwise equal)`); return; }
+      if (a[i] !== b[i]) { this.report(`${label} ${name}[${i}]: got ${got[i]}, ref ${ref[i]} (not bitwise equal)`); return; }
     }
   }
   private report(msg: string): void {
@@ -93,7 +93,7 @@ function twin(
   sw: Sweep, be: Backend, label: string, inputs: Record<string, Host>, fn: (b: Backend, s: Stores) => void,
   outs: string[], exact: string[] = [],
 ): void {
-  const ref = runOn(cpu, inputs, (s) => fn(cpu, s), [...outs, ...exact]);
+  const ref = runOn(refBe, inputs, (s) => fn(refBe, s), [...outs, ...exact]);
   const got = runOn(be, inputs, (s) => fn(be, s), [...outs, ...exact]);
   for (const k of outs) sw.close(label, k, got[k], ref[k]);
   for (const k of exact) sw.exact(label, k, got[k], ref[k]);
@@ -207,7 +207,7 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
       });
       twin(sw, be, `forward ${label}`, inputs, fwd, ['gates', 'c', 'h', 'tanhC']);
       // backward from the cpu's saved activations
-      const saved = runOn(cpu, inputs, (s) => fwd(cpu, s), ['gates', 'tanhC']);
+      const saved = runOn(refBe, inputs, (s) => fwd(refBe, s), ['gates', 'tanhC']);
       twin(sw, be, `backward ${label}`, {
         gates: saved.gates as Float32Array, cPrev, tanhC: saved.tanhC as Float32Array,
         dh: uniform(B * H, rng), dc: uniform(B * H, rng), dgates: nans(B * 4 * H),
@@ -240,7 +240,7 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
           h0: s.h0, c0: s.c0, h: s.h, c: s.c, gates: s.gates, tanhC: s.tanhC,
         });
         twin(sw, be, `forward ${label}`, inputs, fwd, ['h', 'c', 'gates', 'tanhC']);
-        const saved = runOn(cpu, inputs, (s) => fwd(cpu, s), ['h', 'c', 'gates', 'tanhC']);
+        const saved = runOn(refBe, inputs, (s) => fwd(refBe, s), ['h', 'c', 'gates', 'tanhC']);
         // three patterns of optional arguments: all given; a mix without dx; no upstream dh at all
         const patterns = [
           { dh: true, dhT: true, dcT: true, dx: true, dh0: true, dc0: true, dwih: true, dwhh: true, dbih: true, dbhh: true },
@@ -291,7 +291,7 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
         const fwdIn = { logits, targets, loss: nans(N), lse: nans(N) };
         const fwd = (b: Backend, s: Stores) => b.softmaxXentForward({ N, V, logits: s.logits, targets: s.targets, ignoreIndex, loss: s.loss, lse: s.lse });
         twin(sw, be, `forward ${label}`, fwdIn, fwd, ['loss', 'lse']);
-        const saved = runOn(cpu, fwdIn, (s) => fwd(cpu, s), ['lse']);
+        const saved = runOn(refBe, fwdIn, (s) => fwd(refBe, s), ['lse']);
         twin(sw, be, `backward ${label}`, { logits, targets, lse: saved.lse as Float32Array, dloss: uniform(N, rng, 0.1, 2), dlogits: nans(N * V) },
           (b, s) => b.softmaxXentBackward({ N, V, logits: s.logits, targets: s.targets, ignoreIndex, lse: s.lse, dloss: s.dloss, dlogits: s.dlogits }),
           ['dlogits']);
@@ -318,7 +318,7 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
     t.end();
   });
 
-  test(name('dropout masks are bitwise identical to cpu for the same seed and offset'), (t) => {
+  test(name('dropout masks are bitwise identical to ref for the same seed and offset'), (t) => {
     const sw = new Sweep(t, 'dropout');
     for (const n of [1, 1000, 4097]) for (const p of [0, 0.1, 0.5, 0.9]) {
       for (const [seed, offset] of [[0, 0], [1234567, 99], [0xffffffff, 0xfffffff0], [42, 0x7fffffff]]) {
@@ -359,7 +359,7 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
     t.end();
   });
 
-  test(name('sample: same tokens as cpu at V = 65 (and 1, 5000) over seeds, offsets, temperatures, top-k and top-p'), (t) => {
+  test(name('sample: same tokens as ref at V = 65 (and 1, 5000) over seeds, offsets, temperatures, top-k and top-p'), (t) => {
     const sw = new Sweep(t, 'sample');
     const rng = new RngStream(81);
     const B = 16, V = 65;
@@ -398,12 +398,12 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
           (b, s) => b.sample({ B: B3, V: V3, logits: s.logits, temperature, topK, topP, seed: 4, offset: 0, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
           [], ['tokens']);
       }
-      const [st, tk, lp, en] = [cpu.upload(l3), cpu.alloc('int32', B3), cpu.alloc('float32', B3), cpu.alloc('float32', B3)];
-      cpu.sample({ B: B3, V: V3, logits: st, temperature: 1, topK: 0, topP: 1, seed: 4, offset: 0, tokens: tk, logp: lp, entropy: en });
-      const tok = cpu.download(tk);
-      for (const x of [st, tk, lp, en]) cpu.free(x);
+      const [st, tk, lp, en] = [refBe.upload(l3), refBe.alloc('int32', B3), refBe.alloc('float32', B3), refBe.alloc('float32', B3)];
+      refBe.sample({ B: B3, V: V3, logits: st, temperature: 1, topK: 0, topP: 1, seed: 4, offset: 0, tokens: tk, logp: lp, entropy: en });
+      const tok = refBe.download(tk);
+      for (const x of [st, tk, lp, en]) refBe.free(x);
       t.deepEqual(Array.from(tok), [l3.slice(0, V3).reduce((a, v, i, r) => (v > r[a] ? i : a), 0), 30, 0, 0],
-        'cpu: non-finite rows give the argmax (first maximum among non-NaN logits; 0 when there is none)');
+        'ref: non-finite rows give the argmax (first maximum among non-NaN logits; 0 when there is none)');
     }
     sw.done();
     t.end();

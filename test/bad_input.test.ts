@@ -17,9 +17,9 @@ import { Embedding } from '../src/nn/embedding.js';
 import { Adam } from '../src/optim/adam.js';
 import { SGD } from '../src/optim/sgd.js';
 
-const cpu = getBackend('cpu');
-const CPU = { device: 'cpu' } as const;
-const I32 = { device: 'cpu', dtype: 'int32' } as const;
+const cpu = getBackend('ref');
+const CPU = { device: 'ref' } as const;
+const I32 = { device: 'ref', dtype: 'int32' } as const;
 
 /** A tensor on a second device: the cpu kernels under the name 'emu', to exercise the device check
  *  whether or not the emu addon is built here. */
@@ -37,10 +37,10 @@ interface Case {
 
 const a23 = () => Tensor.from([1, 2, 3, 4, 5, 6], [2, 3], CPU);
 const logits = () => Tensor.randn([4, 11], { ...CPU, seed: 1, requiresGrad: true });
-const stack = new Stack({ inputSize: 3, hiddenSize: 5, numLayers: 2, device: 'cpu', seed: 1 });
-const cell = new LSTMCell({ inputSize: 3, hiddenSize: 2, device: 'cpu', seed: 2 });
-const lin = new Linear({ inFeatures: 4, outFeatures: 2, device: 'cpu', seed: 3 });
-const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 2, device: 'cpu', seed: 4 });
+const stack = new Stack({ inputSize: 3, hiddenSize: 5, numLayers: 2, device: 'ref', seed: 1 });
+const cell = new LSTMCell({ inputSize: 3, hiddenSize: 2, device: 'ref', seed: 2 });
+const lin = new Linear({ inFeatures: 4, outFeatures: 2, device: 'ref', seed: 3 });
+const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 2, device: 'ref', seed: 4 });
 const goodState = () => Object.fromEntries(Object.entries(stack.stateDict()).map(([k, v]) => [k, Array.from(v.toArray())]));
 
 const cases: Case[] = [
@@ -63,9 +63,9 @@ const cases: Case[] = [
   // dtypes and devices
   { name: 'add of float32 and float64', fn: () => a23().add(Tensor.zeros([2, 3], { ...CPU, dtype: 'float64' })), type: TypeError, message: /add: dtype mismatch: a is float32 but b is float64/ },
   { name: 'linear of float64 input and float32 weight', fn: () => linear(Tensor.zeros([2, 3], { ...CPU, dtype: 'float64' }), Tensor.zeros([2, 3], CPU)), type: TypeError, message: /linear: dtype mismatch: x is float64 but weight is float32/ },
-  { name: 'add of tensors on two devices', fn: () => a23().add(onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /add: device mismatch: a is on 'cpu' but b is on 'emu'/ },
-  { name: 'linear with the weight on another device', fn: () => linear(Tensor.zeros([2, 3], CPU), onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /linear: device mismatch: x is on 'cpu' but weight is on 'emu'/ },
-  { name: 'an unknown device', fn: () => Tensor.zeros([2], { device: 'tpu' as 'cpu' }), type: TypeError, message: /unknown device "tpu"; expected one of cpu, emu, cuda/ },
+  { name: 'add of tensors on two devices', fn: () => a23().add(onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /add: device mismatch: a is on 'ref' but b is on 'emu'/ },
+  { name: 'linear with the weight on another device', fn: () => linear(Tensor.zeros([2, 3], CPU), onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /linear: device mismatch: x is on 'ref' but weight is on 'emu'/ },
+  { name: 'an unknown device', fn: () => Tensor.zeros([2], { device: 'tpu' as 'ref' }), type: TypeError, message: /unknown device "tpu"; expected one of ref, emu, cuda/ },
   { name: 'an unknown dtype', fn: () => Tensor.zeros([2], { ...CPU, dtype: 'float16' as 'float32' }), type: TypeError, message: /unknown dtype "float16"/ },
   { name: 'an int32 tensor requiring grad', fn: () => Tensor.from([1, 2], [2], { ...I32, requiresGrad: true }), type: TypeError, message: /int32 tensor cannot require grad/ },
   // targets and indices
@@ -86,10 +86,10 @@ const cases: Case[] = [
   { name: 'backward() of a tensor that does not require grad', fn: () => a23().sum().backward(), type: Error, message: /does not require grad/ },
   { name: 'tidy with an async function', fn: () => tidy(async () => a23()), type: TypeError, message: /tidy\(fn\): fn must be synchronous/ },
   // constructor options
-  { name: 'LSTMCell hiddenSize 0', fn: () => new LSTMCell({ inputSize: 3, hiddenSize: 0, device: 'cpu' }), type: RangeError, message: /LSTMCell: hiddenSize must be a positive integer, got 0/ },
-  { name: 'Stack hiddenSize 2.5', fn: () => new Stack({ inputSize: 3, hiddenSize: 2.5, device: 'cpu' }), type: RangeError, message: /Stack: hiddenSize must be a positive integer, got 2.5/ },
-  { name: 'Stack numLayers 0', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, numLayers: 0, device: 'cpu' }), type: RangeError, message: /Stack: numLayers must be a positive integer, got 0/ },
-  { name: 'Stack dropout 1', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, dropout: 1, device: 'cpu' }), type: RangeError, message: /Stack: dropout must be in \[0, 1\), got 1/ },
+  { name: 'LSTMCell hiddenSize 0', fn: () => new LSTMCell({ inputSize: 3, hiddenSize: 0, device: 'ref' }), type: RangeError, message: /LSTMCell: hiddenSize must be a positive integer, got 0/ },
+  { name: 'Stack hiddenSize 2.5', fn: () => new Stack({ inputSize: 3, hiddenSize: 2.5, device: 'ref' }), type: RangeError, message: /Stack: hiddenSize must be a positive integer, got 2.5/ },
+  { name: 'Stack numLayers 0', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, numLayers: 0, device: 'ref' }), type: RangeError, message: /Stack: numLayers must be a positive integer, got 0/ },
+  { name: 'Stack dropout 1', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, dropout: 1, device: 'ref' }), type: RangeError, message: /Stack: dropout must be in \[0, 1\), got 1/ },
   { name: 'Linear without inFeatures', fn: () => new Linear({ outFeatures: 2 } as never), type: RangeError, message: /Linear: inFeatures must be a positive integer, got undefined/ },
   { name: 'Embedding with a string size', fn: () => new Embedding({ numEmbeddings: '5' as never, embeddingDim: 2 }), type: RangeError, message: /Embedding: numEmbeddings must be a positive integer, got 5/ },
   { name: 'Adam with no parameters', fn: () => new Adam([], { lr: 0.1 }), type: RangeError, message: /Adam: got an empty parameter list/ },
@@ -105,7 +105,7 @@ const cases: Case[] = [
 
 /** a small forward/backward that must work after every case */
 function stillWorks(): boolean {
-  const cell = new LSTMCell({ inputSize: 3, hiddenSize: 4, device: 'cpu', seed: 9 });
+  const cell = new LSTMCell({ inputSize: 3, hiddenSize: 4, device: 'ref', seed: 9 });
   const g = tidy(() => {
     const s = cell.forward(Tensor.randn([2, 3], { ...CPU, seed: 2 }));
     s.h.add(s.c).sum().backward();

@@ -1,4 +1,4 @@
-// The benchmark runner's plumbing: `node build/bench/run.js --quick --json` on cpu and on emu (tiny sizes)
+// The benchmark runner's plumbing: `node build/bench/run.js --quick --json` on ref and on emu (tiny sizes)
 // prints only JSON lines, one per measurement of every benchmark, each with the fields bench/compare.ts
 // and the results files rely on and positive, ordered times — structure only, never speed. Also: bad
 // flags are clear errors, bench/compare joins our lines with torch_reference.py's by config, and
@@ -40,7 +40,7 @@ function lineProblems(x: Record<string, unknown>, device: string): string[] {
   return bad;
 }
 
-for (const device of ['cpu', 'emu'] as const) {
+for (const device of ['ref', 'emu'] as const) {
   test(`bench runner --quick --json on ${device}: every line is a well-formed measurement`, (t) => {
     if (device === 'emu') {
       const r = loadNativeBackend('emu');
@@ -71,17 +71,17 @@ for (const device of ['cpu', 'emu'] as const) {
 }
 
 test('bench runner: --only selects benchmarks; bad flags are clear errors', (t) => {
-  const only = runBench(['--device', 'cpu', '--quick', '--json', '--only', 'softmax_xent,gemm']);
+  const only = runBench(['--device', 'ref', '--quick', '--json', '--only', 'softmax_xent,gemm']);
   t.equal(only.status, 0, '--only softmax_xent,gemm exits 0');
   const benches = new Set(only.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { bench: string }).bench));
   t.deepEqual([...benches].sort(), ['gemm', 'softmax_xent'], 'only those two benchmarks ran');
-  const unknown = runBench(['--device', 'cpu', '--only', 'gemm,nope']);
+  const unknown = runBench(['--device', 'ref', '--only', 'gemm,nope']);
   t.equal(unknown.status, 2, '--only with an unknown name exits 2');
   t.match(unknown.stderr, /unknown benchmark 'nope'/, 'and names it');
   t.equal(unknown.stdout, '', 'and prints no measurement');
   const badDevice = runBench(['--device', 'gpu']);
   t.equal(badDevice.status, 2, '--device gpu exits 2');
-  t.match(badDevice.stderr, /--device must be one of cpu, emu, cuda/, 'and lists the devices');
+  t.match(badDevice.stderr, /--device must be one of ref, emu, cuda/, 'and lists the devices');
   const badRepeats = runBench(['--repeats', '0']);
   t.match(badRepeats.stderr, /--repeats must be ≥ 1/, '--repeats 0 is refused');
   t.end();
@@ -116,7 +116,7 @@ test('bench/compare joins our lines with torch_reference.py lines by (bench, con
 test('bench/export_reference writes the files torch_reference.py --check-model reads', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lstm-cuda-ref-'));
   try {
-    const loss = exportReference(dir, 'cpu', 5);
+    const loss = exportReference(dir, 'ref', 5);
     const { vocabSize: V, embedDim: D, hiddenSize: H, numLayers: L, T, B } = REFERENCE_MODEL;
     const { tensors, metadata } = readSafetensors(join(dir, 'model.safetensors'));
     const config = JSON.parse(metadata['lstm_cuda.config'] ?? '{}') as Record<string, number>;

@@ -12,7 +12,7 @@ import { sample } from '../src/sample/sample.js';
 import { trainCharRNN, DEFAULT_TRAIN_OPTIONS } from '../src/train/trainer.js';
 import { RngStream } from '../src/rng.js';
 
-const device = 'cpu' as const;
+const device = 'ref' as const;
 
 test('CharRNN: shapes and PyTorch parameter names', (t) => {
   const m = new CharRNN({ vocabSize: 11, embedDim: 5, hiddenSize: 7, numLayers: 2, dropout: 0.1, device, seed: 1 });

@@ -95,7 +95,7 @@ test('safetensors: atomic write leaves no temp file and replaces the old file wh
 });
 
 function tinyModel(vocab: Vocab, seed = 4): CharRNN {
-  return new CharRNN({ vocabSize: vocab.size, embedDim: 3, hiddenSize: 5, numLayers: 2, dropout: 0, device: 'cpu', seed });
+  return new CharRNN({ vocabSize: vocab.size, embedDim: 3, hiddenSize: 5, numLayers: 2, dropout: 0, device: 'ref', seed });
 }
 
 test('saveCheckpoint / loadCheckpoint: PyTorch names, config + vocab metadata, values, optimizer', async (t) => {
@@ -116,7 +116,7 @@ test('saveCheckpoint / loadCheckpoint: PyTorch names, config + vocab metadata, v
       t.deepEqual(header[name]?.shape, [...p.shape], `${name} shape`);
       t.deepEqual(values[name], [...p.toArray()], `${name} values`);
     }
-    const back = loadCheckpoint(dir, { device: 'cpu' });
+    const back = loadCheckpoint(dir, { device: 'ref' });
     t.ok(back.vocab.equals(vocab), 'vocabulary restored');
     t.equal(back.config.mode, 'lines');
     t.equal(back.step, 12);
@@ -139,7 +139,7 @@ test('checkpoint with optimizer and train state round-trips Adam exactly', async
     const model = tinyModel(vocab);
     const adam = new Adam(model.parameters(), { lr: 0.01, betas: [0.8, 0.99] });
     const stepOnce = (m: typeof model, o: typeof adam) => {
-      const x = Tensor.from(Int32Array.of(0, 1, 2, 3), [2, 2], { dtype: 'int32', device: 'cpu' });
+      const x = Tensor.from(Int32Array.of(0, 1, 2, 3), [2, 2], { dtype: 'int32', device: 'ref' });
       const loss = crossEntropy(m.forward(x).logits.reshape([4, vocab.size]), Int32Array.of(1, 2, 3, 0));
       loss.backward();
       o.step();
@@ -148,7 +148,7 @@ test('checkpoint with optimizer and train state round-trips Adam exactly', async
     stepOnce(model, adam);
     saveCheckpoint(dir, { model, vocab, optimizer: adam, trainState: { json: { note: 'x', step: 1 }, tensors: { extra: { shape: [2], data: Float32Array.of(5, 6) } } } });
     t.deepEqual(readdirSync(dir).sort(), ['model.safetensors', 'train_state.json', 'train_state.safetensors']);
-    const back = loadCheckpoint(dir, { device: 'cpu' });
+    const back = loadCheckpoint(dir, { device: 'ref' });
     t.ok(back.optimizer, 'optimizer restored');
     t.equal(back.optimizer!.stepCount, 1);
     t.equal(back.optimizer!.beta1, 0.8);
@@ -195,10 +195,10 @@ test('loadCheckpoint: truncated, mismatched vocabulary, wrong shapes, missing �
   t.end();
 });
 
-test('a checkpoint saved on cpu loads on another device (emu/cuda) and gives the same logits', (t) => {
-  const other = devices().filter((d) => d.available && d.name !== 'cpu');
+test('a checkpoint saved on ref loads on another device (emu/cuda) and gives the same logits', (t) => {
+  const other = devices().filter((d) => d.available && d.name !== 'ref');
   if (other.length === 0) {
-    const why = devices().filter((d) => d.name !== 'cpu').map((d) => `${d.name}: ${d.reason}`).join('; ');
+    const why = devices().filter((d) => d.name !== 'ref').map((d) => `${d.name}: ${d.reason}`).join('; ');
     t.fail(`no emu backend (it is built by every npm install), so the cross-device load cannot be checked: ${why}`);
     t.end();
     return;
@@ -213,11 +213,11 @@ test('a checkpoint saved on cpu loads on another device (emu/cuda) and gives the
       t.equal(back.model.device, d.name, `loaded on ${d.name}`);
       t.deepEqual([...back.model.parameters()[0]!.toArray()], [...model.parameters()[0]!.toArray()], `weights equal on ${d.name}`);
       const ids = Int32Array.of(0, 3, 5, 1, 2, 4);
-      const ref = model.forward(Tensor.from(ids, [3, 2], { dtype: 'int32', device: 'cpu' })).logits.toArray();
+      const ref = model.forward(Tensor.from(ids, [3, 2], { dtype: 'int32', device: 'ref' })).logits.toArray();
       const got = back.model.forward(Tensor.from(ids, [3, 2], { dtype: 'int32', device: d.name })).logits.toArray();
       let worst = 0;
       ref.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - got[i]!) - 1e-4 * Math.abs(v)); });
-      t.ok(worst <= 1e-5, `logits on ${d.name} match cpu (max excess over 1e-5 + 1e-4·|ref|: ${worst.toExponential(2)})`);
+      t.ok(worst <= 1e-5, `logits on ${d.name} match ref (max excess over 1e-5 + 1e-4·|ref|: ${worst.toExponential(2)})`);
       back.model.dispose();
     }
     model.dispose();

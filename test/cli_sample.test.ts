@@ -1,4 +1,4 @@
-// `lstm-cuda sample DIR` end to end on cpu (spawned): streaming text with a prime, --json per-token output
+// `lstm-cuda sample DIR` end to end on ref (spawned): streaming text with a prime, --json per-token output
 // (probabilities in (0,1], logProb = Σ logp, mean entropy), seeds, greedy, top-k/top-p, lines-mode STOP,
 // and bad input (missing run, truncated checkpoint, unknown flag) failing cleanly.
 import test from 'tape';
@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lstm-cli-sample-'));
-const SMALL = ['--hidden', '16', '--embed', '8', '--layers', '1', '--seq', '16', '--batch', '4', '--device', 'cpu', '--quiet'];
+const SMALL = ['--hidden', '16', '--embed', '8', '--layers', '1', '--seq', '16', '--batch', '4', '--device', 'ref', '--quiet'];
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, LSTM_CUDA_DEVICE: 'cpu' } });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, LSTM_CUDA_DEVICE: 'ref' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,4 +1,4 @@
-// `lstm-cuda train` end to end on cpu (spawned: node build/src/cli/main.js): run directory contents,
+// `lstm-cuda train` end to end on ref (spawned: node build/src/cli/main.js): run directory contents,
 // resume == uninterrupted bit for bit (text and lines modes, dropout on, across epoch boundaries), SIGINT
 // leaves a loadable checkpoint, NaN stops with a clear message, and bad input fails cleanly.
 import test from 'tape';
@@ -16,10 +16,10 @@ const root = mkdtempSync(join(tmpdir(), 'lstm-cli-train-'));
 const TINY = ['the cat sat on the mat', 'a dog ran to the park', 'the dog slept', 'then the cat ran', 'a mat and a park'];
 const tiny = join(root, 'tiny.txt');
 writeFileSync(tiny, Array.from({ length: 12 }, (_, i) => TINY[i % 5]).join('\r\n') + '\r\n');
-const SMALL = ['--hidden', '12', '--embed', '6', '--layers', '2', '--seq', '16', '--batch', '4', '--device', 'cpu'];
+const SMALL = ['--hidden', '12', '--embed', '6', '--layers', '2', '--seq', '16', '--batch', '4', '--device', 'ref'];
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, LSTM_CUDA_DEVICE: 'cpu' } });
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, LSTM_CUDA_DEVICE: 'ref' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,7 +36,7 @@ test('train: a few steps write model, best, train state, log.jsonl and loss.svg'
   t.deepEqual(log.filter((e) => e.type === 'val').map((e) => e.step), [3, 6], 'val entries at eval steps');
   t.ok(log.every((e) => e.type !== 'train' || (Number.isFinite(e.loss) && e.lr > 0 && e.tokens > 0)), 'train entries have loss, lr, tokens');
   t.match(readFileSync(join(out, 'loss.svg'), 'utf8'), /^<svg[^]*<path[^]*<\/svg>$/, 'loss.svg is an SVG with curves');
-  const ck = loadCheckpoint(out, { device: 'cpu' });
+  const ck = loadCheckpoint(out, { device: 'ref' });
   t.equal(ck.step, 6);
   t.equal(ck.vocab.decode(ck.vocab.encode('cat\n').ids), 'cat\n', 'vocabulary stored (CRLF was normalised: no \\r symbol)');
   t.notOk(ck.vocab.encode('\r').unknown.length, '');
@@ -83,7 +83,7 @@ test('SIGINT to a training child saves a loadable checkpoint and exits 130', asy
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   t.equal(code, 130, 'exit code 130');
   t.match(stderr, /interrupted at step (\d+): checkpoint saved/, 'says where it stopped');
-  const ck = loadCheckpoint(out, { device: 'cpu' });
+  const ck = loadCheckpoint(out, { device: 'ref' });
   t.ok(ck.step > 0 && ck.trainState && ck.optimizer, `checkpoint at step ${ck.step} with training state loads`);
   ck.model.dispose();
   ck.optimizer?.dispose();
@@ -98,7 +98,7 @@ test('NaN loss stops with a clear message, non-zero exit, last good checkpoint k
   t.equal(r.code, 1, 'exit 1');
   t.match(r.stderr, /training stopped: the (loss|gradient norm) became (NaN|Infinity|-Infinity) at step (\d+) .*last good checkpoint in '.*' is unchanged\. Try a lower --lr/);
   const step = Number(/at step (\d+)/.exec(r.stderr)?.[1]);
-  const ck = loadCheckpoint(out, { device: 'cpu' });
+  const ck = loadCheckpoint(out, { device: 'ref' });
   t.equal(ck.step, step - 1, 'the checkpoint is the step before the NaN');
   ck.model.dispose();
   ck.optimizer?.dispose();

@@ -1,7 +1,7 @@
-// Kernel-level tests of the cpu dropout mask: the shared RNG's bits (recomputed here by hand from the
+// Kernel-level tests of the ref dropout mask: the shared RNG's bits (recomputed here by hand from the
 // fmix32 definition in backend.ts), the keep rate, and the exact scale value.
 import test from 'tape';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 import { rngU32 } from '../src/rng.js';
 
 /** murmur3 fmix32 with BigInt arithmetic, independent of Math.imul. */

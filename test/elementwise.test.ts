@@ -1,8 +1,8 @@
-// Kernel-level tests of the cpu elementwise ops and reductions (fill, axpby, affine, mul, sum,
+// Kernel-level tests of the ref elementwise ops and reductions (fill, axpby, affine, mul, sum,
 // addRowVector, sumRows, sumSquares), aliasing included, and of the cpu storage basics they rest on
 // (alloc zero-fills, upload/download copy, copy, free is idempotent, memory() counts live storages).
 import test from 'tape';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 
 const X = [1, -2, 3.5, 0.25, -8];
 const Y = [0.5, 4, -1, 2, 3];

@@ -1,6 +1,6 @@
-// Kernel-level tests of the cpu embedding gather and its scatter-add backward.
+// Kernel-level tests of the ref embedding gather and its scatter-add backward.
 import test from 'tape';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 
 test('embeddingForward gathers rows; embeddingBackward scatter-adds with repeated indices accumulating', (t) => {
   const V = 4, D = 3, N = 5;

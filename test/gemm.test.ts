@@ -1,7 +1,7 @@
-// Kernel-level tests of the cpu gemm against a naive float64 triple loop written here: all four
+// Kernel-level tests of the ref gemm against a naive float64 triple loop written here: all four
 // transposes, odd sizes, alpha/beta ≠ 1, beta = 0 over NaN, float32 and float64.
 import test from 'tape';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
 
 type F = Float32Array | Float64Array;

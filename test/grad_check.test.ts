@@ -1,5 +1,5 @@
 // Gradient checks of every differentiable op and of LSTMCell and Stack through the tape: analytic
-// gradients from backward() against float64 central differences on `cpu`, at odd sizes, with an upstream
+// gradients from backward() against float64 central differences on `ref`, at odd sizes, with an upstream
 // gradient that is not all ones (loss = Σ_k sum(y_k ⊙ w_k) with fixed random w_k, or sum((y+1)²)).
 // Relative error per element: |analytic - numeric| / max(|analytic|, |numeric|, 1e-3) ≤ 1e-6.
 import test from 'tape';
@@ -18,7 +18,7 @@ import { LSTMCell } from '../src/nn/lstm_cell.js';
 import { Stack } from '../src/nn/stack.js';
 import type { Module } from '../src/nn/module.js';
 
-const F64 = { dtype: 'float64', device: 'cpu' } as const;
+const F64 = { dtype: 'float64', device: 'ref' } as const;
 const STEP = 1e-5;
 const TOL = 1e-6;
 
@@ -120,7 +120,7 @@ test('grad check: linear with leading dims, with and without bias', (t) => {
 
 test('grad check: embedding (repeated indices), dropout (fixed mask), selectRow, stackRows', (t) => {
   const table = leaf([11, 3], 6);
-  const idx = Tensor.from([3, 0, 10, 3, 7, 3], [2, 3], { dtype: 'int32', device: 'cpu' });
+  const idx = Tensor.from([3, 0, 10, 3, 7, 3], [2, 3], { dtype: 'int32', device: 'ref' });
   check(t, 'embedding V=11 D=3, idx [2,3]', vars({ table }), () => weighted([embedding(table, idx)]));
   const x = leaf([3, 7], 7);
   check(t, 'dropout p=0.3 (fixed seed and offset)', vars({ x }), () => weighted([dropout(x, { p: 0.3, seed: 9, offset: 5 })]));
@@ -133,8 +133,8 @@ test('grad check: embedding (repeated indices), dropout (fixed mask), selectRow,
 
 test('grad check: crossEntropy, every reduction, with ignoreIndex', (t) => {
   const logits = leaf([5, 11], 11, 2);
-  const targets = Tensor.from([3, 10, 0, 3, 7], [5], { dtype: 'int32', device: 'cpu' });
-  const withIgnored = Tensor.from([3, -1, 0, -1, 7], [5], { dtype: 'int32', device: 'cpu' });
+  const targets = Tensor.from([3, 10, 0, 3, 7], [5], { dtype: 'int32', device: 'ref' });
+  const withIgnored = Tensor.from([3, -1, 0, -1, 7], [5], { dtype: 'int32', device: 'ref' });
   for (const reduction of ['mean', 'sum', 'none'] as const) {
     check(t, `crossEntropy ${reduction}`, vars({ logits }), () => weighted([crossEntropy(logits, targets, { reduction })]));
     check(t, `crossEntropy ${reduction}, ignoreIndex -1`, vars({ logits }),

@@ -1,4 +1,4 @@
-// End to end on `cpu` float32: Embedding → 2-layer Stack → Linear → crossEntropy → Adam (with gradient
+// End to end on `ref` float32: Embedding → 2-layer Stack → Linear → crossEntropy → Adam (with gradient
 // clipping, dropout 0.1 between layers) learns a short repeating text to near-zero loss in 150 steps,
 // with flat memory; in eval mode it then predicts every next character.
 // Each window starts without state, so its first targets (which two characters of context decide) are
@@ -21,13 +21,13 @@ test('a tiny char model learns a repeating text to loss < 0.05', (t) => {
   const ids = [...text.repeat(8)].map((ch) => chars.indexOf(ch));
   const T = 16, B = 4, D = 12, H = 32;
   class CharModel extends Module {
-    readonly embedding = this.registerModule('embedding', new Embedding({ numEmbeddings: V, embeddingDim: D, device: 'cpu', seed: 1 }));
-    readonly lstm = this.registerModule('lstm', new Stack({ inputSize: D, hiddenSize: H, numLayers: 2, dropout: 0.1, device: 'cpu', seed: 2 }));
-    readonly decoder = this.registerModule('decoder', new Linear({ inFeatures: H, outFeatures: V, device: 'cpu', seed: 3 }));
+    readonly embedding = this.registerModule('embedding', new Embedding({ numEmbeddings: V, embeddingDim: D, device: 'ref', seed: 1 }));
+    readonly lstm = this.registerModule('lstm', new Stack({ inputSize: D, hiddenSize: H, numLayers: 2, dropout: 0.1, device: 'ref', seed: 2 }));
+    readonly decoder = this.registerModule('decoder', new Linear({ inFeatures: H, outFeatures: V, device: 'ref', seed: 3 }));
   }
   const model = new CharModel();
   const opt = new Adam(model.parameters(), { lr: 0.02 });
-  const be = getBackend('cpu');
+  const be = getBackend('ref');
   const started = Date.now();
   let liveAt10 = 0;
   let step = 0;
@@ -43,8 +43,8 @@ test('a tiny char model learns a repeating text to loss < 0.05', (t) => {
       }
     }
     const loss = tidy(() => {
-      const xs = Tensor.from(x, [T, B], { device: 'cpu', dtype: 'int32' });
-      const ys = Tensor.from(y, [T * B], { device: 'cpu', dtype: 'int32' });
+      const xs = Tensor.from(x, [T, B], { device: 'ref', dtype: 'int32' });
+      const ys = Tensor.from(y, [T * B], { device: 'ref', dtype: 'int32' });
       const out = model.lstm.forward(model.embedding.forward(xs)).output;
       const l = crossEntropy(model.decoder.forward(out).reshape([T * B, V]), ys, { ignoreIndex: -1 });
       opt.zeroGrad();
@@ -62,7 +62,7 @@ test('a tiny char model learns a repeating text to loss < 0.05', (t) => {
   t.equal(be.memory().liveCount, liveAt10, 'live storages are the same at the end as at step 10 (flat memory)');
   model.eval();
   const acc = tidy(() => {
-    const xs = Tensor.from(ids.slice(0, 2 * text.length), [2 * text.length, 1], { device: 'cpu', dtype: 'int32' });
+    const xs = Tensor.from(ids.slice(0, 2 * text.length), [2 * text.length, 1], { device: 'ref', dtype: 'int32' });
     const logits = model.decoder.forward(model.lstm.forward(model.embedding.forward(xs)).output).toArray();
     let right = 0;
     for (let i = text.length; i < 2 * text.length; i++) {

@@ -1,9 +1,9 @@
-// Kernel-level tests of the cpu LSTM: lstmForward against the gate formulas stepped by hand here (naive
+// Kernel-level tests of the ref LSTM: lstmForward against the gate formulas stepped by hand here (naive
 // matmuls and per-element σ/tanh), lstmBackward against central finite differences in float64 for every
 // gradient, accumulation of parameter gradients, nulls, and the gate kernels at extreme pre-activations.
 import test from 'tape';
 import type { Storage } from '../src/backend.js';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
 
 const I = 4, H = 5;

@@ -1,6 +1,6 @@
-// The whole model on the emulated CUDA kernels against the cpu reference (issue: native addon):
+// The whole model on the emulated CUDA kernels against the ref reference (issue: native addon):
 // Embedding → 2-layer Stack (dropout between layers) → Linear → crossEntropy, forward, backward and one Adam
-// step from the same seeds: emu matches cpu within atol + rtol·|ref|; the dropout masks are the same on both
+// step from the same seeds: emu matches ref within atol + rtol·|ref|; the dropout masks are the same on both
 // (a wrong mask changes the loss far beyond the tolerance). Then 2,000 training steps of a small model on emu
 // keep the addon's live allocation count and bytes flat. emu is always built, so its absence is a failure.
 import test from 'tape';
@@ -64,18 +64,18 @@ test('emu is available (it is built by every npm install)', (t) => {
 });
 
 for (const dropout of [0, 0.4]) {
-  test(`whole model, dropout ${dropout}: emu matches cpu in loss, every gradient and one Adam step`, (t) => {
+  test(`whole model, dropout ${dropout}: emu matches ref in loss, every gradient and one Adam step`, (t) => {
     if (!emu?.available) { t.fail('emu not available'); return t.end(); }
-    const ref = step('cpu', dropout);
+    const ref = step('ref', dropout);
     const got = step('emu', dropout);
-    t.ok(Math.abs(got.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `loss: cpu ${ref.loss}, emu ${got.loss}`);
+    t.ok(Math.abs(got.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `loss: ref ${ref.loss}, emu ${got.loss}`);
     for (let i = 0; i < ref.grads.length; i++) {
       const scale = Math.max(...ref.grads[i].map(Math.abs));
       close(t, `grad ${ref.names[i]}`, got.grads[i], ref.grads[i], 1e-5 * scale, 1e-4);
       close(t, `after Adam ${ref.names[i]}`, got.after[i], ref.after[i], 1e-6, 1e-4);
     }
     if (dropout > 0) {
-      const noDrop = step('cpu', 0);
+      const noDrop = step('ref', 0);
       t.ok(Math.abs(noDrop.loss - ref.loss) > 1e-3, `dropout changes the loss (${noDrop.loss} vs ${ref.loss}), so equal losses mean equal masks`);
     }
     t.end();

@@ -1,8 +1,8 @@
-// Modules against each other and against PyTorch's conventions, on `cpu`: a 1-layer Stack equals
+// Modules against each other and against PyTorch's conventions, on `ref`: a 1-layer Stack equals
 // LSTMCell stepped T times; a sequence split in two with the state carried equals it run at once;
 // dropout 0 is the no-dropout path, eval() disables dropout, rngState replays masks; stateDict keys and
 // shapes are torch.nn.LSTM's and round-trip; nested names; initialisation ranges; Linear and Embedding;
-// and the same model on emu (when built) matches cpu.
+// and the same model on emu (when built) matches ref.
 import test from 'tape';
 import { Tensor, tidy } from '../src/tensor.js';
 import { devices, getBackend } from '../src/device.js';
@@ -15,7 +15,7 @@ import { Dropout, DropoutStream } from '../src/nn/dropout.js';
 import { selectRow } from '../src/ops/rows.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 
-const F64 = { device: 'cpu', dtype: 'float64' } as const;
+const F64 = { device: 'ref', dtype: 'float64' } as const;
 const arr = (t: Tensor): number[] => Array.from(t.toArray());
 const maxDiff = (a: Tensor, b: Tensor): number => {
   const x = a.toArray(), y = b.toArray();
@@ -116,20 +116,20 @@ test('stateDict: torch.nn.LSTM keys and shapes; loadStateDict round trip with Te
     const third = new Stack({ inputSize: I, hiddenSize: H, numLayers: 2, ...F64, seed: 13 });
     third.loadStateDict(Object.fromEntries(Object.entries(d).map(([k, v]) => [k, arr(v)])));
     t.equal(maxDiff(st.forward(x).output, third.forward(x).output), 0, 'after loading number arrays the outputs are equal');
-    const f32 = new Stack({ inputSize: I, hiddenSize: H, numLayers: 2, device: 'cpu', seed: 14 });
+    const f32 = new Stack({ inputSize: I, hiddenSize: H, numLayers: 2, device: 'ref', seed: 14 });
     f32.loadStateDict(d);
     t.ok(maxDiff(f32.stateDict().weight_hh_l1, d.weight_hh_l1) < 1e-7, 'float64 tensors load into a float32 model');
   });
-  const noBias = new LSTMCell({ inputSize: 2, hiddenSize: 3, bias: false, device: 'cpu', seed: 1 });
+  const noBias = new LSTMCell({ inputSize: 2, hiddenSize: 3, bias: false, device: 'ref', seed: 1 });
   t.deepEqual(Object.keys(noBias.stateDict()), ['weight_ih', 'weight_hh'], 'bias: false has no bias parameters');
   t.end();
 });
 
 test('nested modules: PyTorch names and order; train()/eval() recurse', (t) => {
   class Model extends Module {
-    readonly embedding = this.registerModule('embedding', new Embedding({ numEmbeddings: 5, embeddingDim: 3, device: 'cpu', seed: 1 }));
-    readonly lstm = this.registerModule('lstm', new Stack({ inputSize: 3, hiddenSize: 4, numLayers: 2, dropout: 0.1, device: 'cpu', seed: 2 }));
-    readonly decoder = this.registerModule('decoder', new Linear({ inFeatures: 4, outFeatures: 5, device: 'cpu', seed: 3 }));
+    readonly embedding = this.registerModule('embedding', new Embedding({ numEmbeddings: 5, embeddingDim: 3, device: 'ref', seed: 1 }));
+    readonly lstm = this.registerModule('lstm', new Stack({ inputSize: 3, hiddenSize: 4, numLayers: 2, dropout: 0.1, device: 'ref', seed: 2 }));
+    readonly decoder = this.registerModule('decoder', new Linear({ inFeatures: 4, outFeatures: 5, device: 'ref', seed: 3 }));
   }
   const m = new Model();
   t.deepEqual(m.namedParameters().map(([k]) => k), [
@@ -144,7 +144,7 @@ test('nested modules: PyTorch names and order; train()/eval() recurse', (t) => {
   t.ok(!m.training && !m.lstm.training && !m.decoder.training, 'eval() reaches every submodule');
   m.train();
   t.ok(m.training && m.lstm.training, 'train() too');
-  const tmp = tidy(() => new Linear({ inFeatures: 2, outFeatures: 2, device: 'cpu', seed: 4 }));
+  const tmp = tidy(() => new Linear({ inFeatures: 2, outFeatures: 2, device: 'ref', seed: 4 }));
   t.doesNotThrow(() => tmp.weight.toArray(), 'parameters created inside tidy survive it');
   m.dispose();
   t.ok(m.parameters().every((p) => p.disposed), 'dispose() frees every parameter');
@@ -153,21 +153,21 @@ test('nested modules: PyTorch names and order; train()/eval() recurse', (t) => {
 
 test('initialisation: ranges like PyTorch, repeatable from a seed', (t) => {
   const H = 16, I = 9;
-  const st = new Stack({ inputSize: I, hiddenSize: H, numLayers: 2, device: 'cpu', seed: 20 });
+  const st = new Stack({ inputSize: I, hiddenSize: H, numLayers: 2, device: 'ref', seed: 20 });
   const bound = 1 / Math.sqrt(H);
   const all = st.parameters().flatMap(arr);
   t.ok(all.every((v) => Math.abs(v) <= bound), `LSTM params within ±1/√H = ±${bound}`);
   t.ok(Math.max(...all) > 0.9 * bound && Math.min(...all) < -0.9 * bound, 'and spread over the range');
-  const lin = new Linear({ inFeatures: I, outFeatures: 30, device: 'cpu', seed: 21 });
+  const lin = new Linear({ inFeatures: I, outFeatures: 30, device: 'ref', seed: 21 });
   const lb = 1 / Math.sqrt(I);
   const lv = [...arr(lin.weight), ...arr(lin.bias!)];
   t.ok(lv.every((v) => Math.abs(v) <= lb) && Math.max(...lv) > 0.9 * lb, `Linear weight and bias within ±1/√in = ±${lb.toFixed(3)}`);
-  const emb = new Embedding({ numEmbeddings: 50, embeddingDim: 40, device: 'cpu', seed: 22 });
+  const emb = new Embedding({ numEmbeddings: 50, embeddingDim: 40, device: 'ref', seed: 22 });
   const ev = arr(emb.weight);
   const mean = ev.reduce((s, v) => s + v, 0) / ev.length;
   const sd = Math.sqrt(ev.reduce((s, v) => s + (v - mean) ** 2, 0) / ev.length);
   t.ok(Math.abs(mean) < 0.06 && Math.abs(sd - 1) < 0.06, `Embedding N(0,1): mean ${mean.toFixed(3)}, sd ${sd.toFixed(3)}`);
-  const again = new Stack({ inputSize: I, hiddenSize: H, numLayers: 2, device: 'cpu', seed: 20 });
+  const again = new Stack({ inputSize: I, hiddenSize: H, numLayers: 2, device: 'ref', seed: 20 });
   t.deepEqual(again.parameters().flatMap(arr), all, 'the same seed gives the same weights');
   t.end();
 });
@@ -180,21 +180,21 @@ test('Linear and Embedding: values with leading dimensions', (t) => {
   t.deepEqual(arr(y), [3.5, 6, 13, 2.5, 5, 12, -1.5, -5, -4, 7.5, 16, 29], 'x·Wᵀ + b');
   const emb = new Embedding({ numEmbeddings: 4, embeddingDim: 2, ...F64, seed: 2 });
   emb.loadStateDict({ weight: [0, 1, 10, 11, 20, 21, 30, 31] });
-  const e = emb.forward(Tensor.from([3, 0, 2, 2, 1, 3], [3, 2], { device: 'cpu', dtype: 'int32' }));
+  const e = emb.forward(Tensor.from([3, 0, 2, 2, 1, 3], [3, 2], { device: 'ref', dtype: 'int32' }));
   t.deepEqual(e.shape, [3, 2, 2], 'shape [..., D]');
   t.deepEqual(arr(e), [30, 31, 0, 1, 20, 21, 20, 21, 10, 11, 30, 31], 'rows gathered');
-  t.equal(getBackend('cpu').name, 'cpu', 'ran on cpu');
+  t.equal(getBackend('ref').name, 'ref', 'ran on ref');
   t.end();
 });
 
-test('Stack + Linear + crossEntropy on emu match cpu (forward and gradients)', (t) => {
+test('Stack + Linear + crossEntropy on emu match ref (forward and gradients)', (t) => {
   const emu = devices().find((d) => d.name === 'emu');
   if (!emu?.available) {
     t.fail(`emu not available (it is built by every npm install): ${emu?.reason}`);
     t.end();
     return;
   }
-  const run = (device: 'cpu' | 'emu') => {
+  const run = (device: 'ref' | 'emu') => {
     const st = new Stack({ inputSize: 3, hiddenSize: 7, numLayers: 2, dropout: 0.3, device, seed: 50 });
     const lin = new Linear({ inFeatures: 7, outFeatures: 11, device, seed: 51 });
     st.setRngState({ seed: 5, counter: 99 });
@@ -208,9 +208,9 @@ test('Stack + Linear + crossEntropy on emu match cpu (forward and gradients)', (
     });
     return { loss, grads: [...st.parameters(), ...lin.parameters()].map((p) => Array.from(p.grad!.toArray())) };
   };
-  const a = run('cpu');
+  const a = run('ref');
   const b = run('emu');
-  t.ok(Math.abs(a.loss - b.loss) <= 1e-5 * (1 + Math.abs(a.loss)), `loss: cpu ${a.loss}, emu ${b.loss}`);
+  t.ok(Math.abs(a.loss - b.loss) <= 1e-5 * (1 + Math.abs(a.loss)), `loss: ref ${a.loss}, emu ${b.loss}`);
   // atol + rtol·|ref| with rtol 1e-4 and atol 1e-5 of each gradient's scale; NaN fails (the ratio is then NaN)
   let worst = 0;
   a.grads.forEach((g, k) => {
@@ -218,8 +218,8 @@ test('Stack + Linear + crossEntropy on emu match cpu (forward and gradients)', (
     g.forEach((v, i) => { const r = Math.abs(v - b.grads[k][i]) / (atol + 1e-4 * Math.abs(v)); worst = r > worst || Number.isNaN(r) ? r : worst; });
   });
   t.ok(worst <= 1, `every gradient within 1e-5·scale + 1e-4·|ref|: worst ratio ${worst.toExponential(2)}`);
-  const lin = new Linear({ inFeatures: 3, outFeatures: 2, device: 'cpu', seed: 53 });
-  const x = Tensor.randn([4, 3], { device: 'cpu', seed: 54 });
+  const lin = new Linear({ inFeatures: 3, outFeatures: 2, device: 'ref', seed: 53 });
+  const x = Tensor.randn([4, 3], { device: 'ref', seed: 54 });
   const onCpu = arr(lin.forward(x));
   const weight = lin.weight;
   lin.to('emu');
@@ -230,7 +230,7 @@ test('Stack + Linear + crossEntropy on emu match cpu (forward and gradients)', (
 });
 
 test('the dropout stream never wraps onto masks it already drew: near 2^32 it moves to a derived seed', (t) => {
-  const x = Tensor.ones([16], { device: 'cpu' });
+  const x = Tensor.ones([16], { device: 'ref' });
   const mask = (s: DropoutStream) => Array.from(s.apply(x, 0.5).toArray());
   const a = new DropoutStream(7);
   const first = mask(a);

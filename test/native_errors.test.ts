@@ -1,6 +1,6 @@
 // Errors and memory of the native backends (emu always; cuda where a GPU is present, else a SKIP line):
 // a failed allocation, mismatched sizes, a CUDA launch error raised in C++, use after free — each a clear
-// JS Error after which the backend still computes a gemm that matches cpu — and the caching allocator's
+// JS Error after which the backend still computes a gemm that matches ref — and the caching allocator's
 // counters: back to baseline after alloc/free cycles, flat over 2,000 LSTM forward+backward steps,
 // and buffers dropped without free() are returned by the finalizer after a GC.
 import test from 'tape';
@@ -8,7 +8,7 @@ import { forEachNativeBackend } from './native_backends.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Backend } from '../src/backend.js';
-import { cpuBackend as cpu } from '../src/cpu/index.js';
+import { refBackend as refBe } from '../src/cpu/index.js';
 import { collectInfo, formatInfo } from '../src/cli/info.js';
 import { NativeBackend } from '../src/native.js';
 import { RngStream } from '../src/rng.js';
@@ -19,7 +19,7 @@ function uniform(n: number, rng: RngStream): Float32Array {
   return a;
 }
 
-/** A 5×7·7×3 gemm on `be` matches cpu: the backend is still usable after an error. */
+/** A 5×7·7×3 gemm on `be` matches ref: the backend is still usable after an error. */
 function gemmStillWorks(t: test.Test, be: Backend, after: string): void {
   const rng = new RngStream(3);
   const A = uniform(35, rng), B = uniform(21, rng);
@@ -30,10 +30,10 @@ function gemmStillWorks(t: test.Test, be: Backend, after: string): void {
     for (const s of [sA, sB, sC]) b.free(s);
     return r;
   };
-  const got = run(be), ref = run(cpu);
+  const got = run(be), ref = run(refBe);
   let worst = 0;
   for (let i = 0; i < 15; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / (1e-5 + 1e-4 * Math.abs(ref[i])));
-  t.ok(worst <= 1, `after ${after}: a gemm still matches cpu (worst error ratio ${worst.toPrecision(3)})`);
+  t.ok(worst <= 1, `after ${after}: a gemm still matches ref (worst error ratio ${worst.toPrecision(3)})`);
 }
 
 function live(be: Backend): [number, number] {
@@ -64,11 +64,11 @@ function suite(kind: 'emu' | 'cuda', be: NativeBackend): void {
       'gemm with transA names A stored [K,M]');
     const idx = be.alloc('int32', 4);
     t.throws(() => be.fill(idx, 1), (e: Error) => e instanceof TypeError && /'x' must be float32, got int32/.test(e.message), 'int32 where float32 is needed');
-    const foreign = cpu.alloc('float32', 9);
+    const foreign = refBe.alloc('float32', 9);
     t.throws(() => be.gemm({ transA: false, transB: false, M: 3, N: 3, K: 2, alpha: 1, beta: 0, A: a, B: b, C: foreign }),
-      (e: Error) => e instanceof TypeError && /'C' is not a storage of the/.test(e.message), 'a cpu storage is rejected');
-    cpu.free(foreign);
-    t.throws(() => be.upload(new Float64Array(3)), (e: Error) => /dtype float64 is not supported on \w+; use cpu for float64/.test(e.message), 'float64 upload');
+      (e: Error) => e instanceof TypeError && /'C' is not a storage of the/.test(e.message), 'a ref storage is rejected');
+    refBe.free(foreign);
+    t.throws(() => be.upload(new Float64Array(3)), (e: Error) => /dtype float64 is not supported on \w+; use ref for float64/.test(e.message), 'float64 upload');
     t.throws(() => be.alloc('float64', 3), (e: Error) => /dtype float64 is not supported/.test(e.message), 'float64 alloc');
     t.throws(() => be.lstmForward({
       T: 0, B: 1, I: 1, H: 1, x: a, wih: a, whh: a, bih: null, bhh: null, h0: a, c0: a, h: a, c: a, gates: a, tanhC: a,
@@ -185,7 +185,7 @@ function suite(kind: 'emu' | 'cuda', be: NativeBackend): void {
 
 test('lstm-cuda info: every backend with its device line or reason, the default device and why', (t) => {
   const report = collectInfo();
-  t.deepEqual(report.backends.map((b) => b.name), ['cpu', 'emu', 'cuda'], 'cpu, emu, cuda listed');
+  t.deepEqual(report.backends.map((b) => b.name), ['ref', 'emu', 'cuda'], 'ref, emu, cuda listed');
   for (const b of report.backends) {
     t.ok(b.available ? typeof b.deviceName === 'string' && b.memory !== undefined : typeof b.reason === 'string' && !b.reason.includes('\n'),
       `${b.name}: ${b.available ? `available on ${b.deviceName}` : `unavailable, one-line reason: ${b.reason}`}`);
@@ -193,7 +193,7 @@ test('lstm-cuda info: every backend with its device line or reason, the default 
   t.ok(report.backends[1].available, 'emu is available');
   const cudaUp = report.backends[2].available;
   const env = process.env.LSTM_CUDA_DEVICE;
-  if (env === undefined || env === '') t.equal(report.default.name, cudaUp ? 'cuda' : 'cpu', `default ${report.default.name}: ${report.default.why}`);
+  if (env === undefined || env === '') t.equal(report.default.name, cudaUp ? 'cuda' : 'ref', `default ${report.default.name}: ${report.default.why}`);
   const text = formatInfo(report);
   t.ok(/^emu +available +CUDA emulator/m.test(text) && /^default device: /m.test(text), 'the text report has a line per backend and the default');
   t.end();

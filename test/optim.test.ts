@@ -1,4 +1,4 @@
-// Optimizers on `cpu` against textbook updates computed here in double: Adam (bias-corrected, L2),
+// Optimizers on `ref` against textbook updates computed here in double: Adam (bias-corrected, L2),
 // AdamW (decoupled), SGD with and without momentum and weight decay; zeroGrad; a settable lr;
 // clipGradNorm's norm and scaling; stateDict round trips that continue bit-exactly (also through JSON).
 import test from 'tape';
@@ -8,7 +8,7 @@ import { SGD } from '../src/optim/sgd.js';
 import { clipGradNorm } from '../src/optim/clip.js';
 import { Linear } from '../src/nn/linear.js';
 
-const F64 = { device: 'cpu', dtype: 'float64' } as const;
+const F64 = { device: 'ref', dtype: 'float64' } as const;
 const arr = (t: Tensor | null): number[] => Array.from(t!.toArray());
 const close = (a: number[], b: number[], tol: number): boolean => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= tol * Math.max(1, Math.abs(b[i])));
 
@@ -116,8 +116,8 @@ test('clipGradNorm returns the total norm before clipping and scales only above 
 });
 
 test('optimizer stateDict round trip continues bit-exactly (float32, through JSON)', (t) => {
-  const make = () => new Linear({ inFeatures: 3, outFeatures: 2, device: 'cpu', seed: 5 });
-  const x = Tensor.randn([4, 3], { device: 'cpu', seed: 6 });
+  const make = () => new Linear({ inFeatures: 3, outFeatures: 2, device: 'ref', seed: 5 });
+  const x = Tensor.randn([4, 3], { device: 'ref', seed: 6 });
   const train = (m: Linear, opt: Adam | SGD) => {
     opt.zeroGrad();
     m.forward(x).mul(m.forward(x)).sum().backward();

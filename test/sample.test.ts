@@ -1,8 +1,8 @@
-// Kernel-level tests of the cpu sampler: greedy and top-k = 1 pick the argmax; fixed (seed, offset)
+// Kernel-level tests of the ref sampler: greedy and top-k = 1 pick the argmax; fixed (seed, offset)
 // draws land in the bucket the algorithm of backend.ts dictates (computed here from u); top-k/top-p and
 // temperature; logp/entropy against naive formulas; draw frequencies against the distribution.
 import test from 'tape';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 import { rngUniform } from '../src/rng.js';
 
 interface Out { tokens: Int32Array; logp: Float64Array; entropy: Float64Array }

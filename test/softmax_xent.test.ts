@@ -1,7 +1,7 @@
-// Kernel-level tests of the cpu fused softmax + cross-entropy: loss and logsumexp against a naive
+// Kernel-level tests of the ref fused softmax + cross-entropy: loss and logsumexp against a naive
 // formula, ignored rows, dlogits against central differences, extreme logits.
 import test from 'tape';
-import { cpuBackend as be } from '../src/cpu/index.js';
+import { refBackend as be } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
 
 const N = 5, V = 65, IGNORE = -100;

@@ -1,4 +1,4 @@
-// Tensor and tape basics on `cpu`: creation, toArray/item, reshape, arithmetic values and gradients,
+// Tensor and tape basics on `ref`: creation, toArray/item, reshape, arithmetic values and gradients,
 // gradient accumulation, retainGraph, tidy (frees intermediates, keeps results, nests, cleans up on
 // throw), noGrad, detach, dispose, and that a graph's saved buffers are all freed by backward().
 import test from 'tape';
@@ -11,16 +11,16 @@ import { selectRow } from '../src/ops/rows.js';
 import { embedding } from '../src/ops/embedding.js';
 import { sampleTokens } from '../src/ops/sample.js';
 
-const be = getBackend('cpu');
+const be = getBackend('ref');
 const live = (): number => be.memory().liveCount;
-const CPU = { device: 'cpu' } as const;
+const CPU = { device: 'ref' } as const;
 const arr = (t: Tensor | null): number[] => Array.from(t!.toArray());
 
 test('creation: from, zeros, ones, full, randn, uniform', (t) => {
   const a = Tensor.from([1, 2, 3, 4, 5, 6], [2, 3], CPU);
   t.deepEqual(a.shape, [2, 3], 'shape');
   t.equal(a.dtype, 'float32', 'default dtype float32');
-  t.equal(a.device, 'cpu', 'device');
+  t.equal(a.device, 'ref', 'device');
   t.equal(a.size, 6, 'size');
   t.deepEqual(arr(a), [1, 2, 3, 4, 5, 6], 'values row-major');
   t.ok(a.toArray() instanceof Float32Array, 'toArray gives a Float32Array');
@@ -179,7 +179,7 @@ test('dispose frees the storage; to() the same device is the tensor itself', (t)
   const base = live();
   const a = Tensor.zeros([4], CPU);
   t.equal(live(), base + 1, 'allocated');
-  t.equal(a.to('cpu'), a, "to('cpu') of a cpu tensor returns it");
+  t.equal(a.to('ref'), a, "to('ref') of a ref tensor returns it");
   a.dispose();
   a.dispose();
   t.equal(live(), base, 'freed once (dispose is idempotent)');
@@ -244,12 +244,12 @@ test('indices uploaded from the host are validated without a download; to() acro
   t.equal(y.device, 'emu', 'copied to emu');
   t.deepEqual(arr(y), [1, 2, 3], 'values kept');
   y.mul(Tensor.from([4, 5, 6], [3], { device: 'emu' })).sum().backward();
-  t.equal(x.grad!.device, 'cpu', 'the gradient lands on the source device');
+  t.equal(x.grad!.device, 'ref', 'the gradient lands on the source device');
   t.deepEqual(arr(x.grad), [4, 5, 6], 'and has the right values');
   const emuBackend = getBackend('emu');
   const emuLive = emuBackend.memory().liveCount;
-  tidy(() => x.to('emu').mul(2).to('cpu').sum().backward());
-  t.deepEqual(arr(x.grad), [6, 7, 8], 'a cpu loss through an emu detour back-propagates');
+  tidy(() => x.to('emu').mul(2).to('ref').sum().backward());
+  t.deepEqual(arr(x.grad), [6, 7, 8], 'a ref loss through an emu detour back-propagates');
   t.equal(emuBackend.memory().liveCount, emuLive, 'and frees its emu gradients on emu');
   t.end();
 });

@@ -19,7 +19,7 @@ const USAGE = 'usage: lstm-cuda demo [--minutes M] [--out DIR] [--device D]';
 const SPEC: Record<string, FlagSpec> = {
   minutes: { type: 'number', min: 0.05, help: 'training time in minutes', default: 2 },
   out: { type: 'string', help: 'run directory (overwritten)', default: join('runs', 'demo') },
-  device: { type: 'string', choices: ['cpu', 'cuda', 'emu'], help: 'device (default: cuda when present, else cpu)' },
+  device: { type: 'string', choices: ['ref', 'cuda', 'emu'], help: 'device (default: cuda when present, else ref)' },
   kb: { type: 'integer', min: 10, max: 4000, help: 'corpus size in KB', default: 400 },
   seed: { type: 'integer', min: 0, max: 4294967295, help: 'random seed', default: 1 },
   quiet: { type: 'boolean', help: 'no progress bar or samples during training' },
@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   console.log('Ctrl-C stops training early (the checkpoint is saved) and goes on to sampling.\n');
   const res = await withInterrupt((signal) => trainCharRNN({
     ...DEFAULT_TRAIN_OPTIONS, file, out, device, minutes: f.minutes as number, seed: f.seed as number, quiet: !!f.quiet,
-    // cpu: a small one-layer model (the TypeScript backend does a few thousand chars/s on 2 cores; more
+    // ref: a small one-layer model (the TypeScript backend does a few thousand chars/s on 2 cores; more
     // updates of a smaller model beat fewer of a bigger one in two minutes); cuda: the standard size
     ...(gpu
       ? { layers: 2, hidden: 512, embed: 64, seq: 128, batch: 64, lr: 3e-3 }

@@ -1,4 +1,4 @@
-// `lstm-cuda info [--json]`: every backend (cpu, emu, cuda) with its device line or the one-line reason it
+// `lstm-cuda info [--json]`: every backend (ref, emu, cuda) with its device line or the one-line reason it
 // is unavailable, the default device and why, and each available backend's allocator counters.
 import { defaultDevice, devices, getBackend } from '../device.js';
 import type { DeviceName, MemoryStats } from '../backend.js';
@@ -44,7 +44,7 @@ function defaultReason(backends: BackendReport[]): { name?: DeviceName; why: str
 export function collectInfo(): InfoReport {
   const backends: BackendReport[] = devices().map((d) => {
     const r: BackendReport = { ...d };
-    if (d.name !== 'cpu') r.addon = addonPath(d.name as NativeKind);
+    if (d.name !== 'ref') r.addon = addonPath(d.name as NativeKind);
     if (d.available) r.memory = getBackend(d.name).memory() as MemoryStats & Record<string, number>;
     return r;
   });

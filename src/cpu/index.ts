@@ -20,12 +20,12 @@ import {
   adoptArray, checkSize, dtypeOf, floats, floatsOrNull, ints, liveStats, newArray, releaseStorage, unwrap,
 } from './storage.js';
 
-export { CpuStorage } from './storage.js';
+export { RefStorage } from './storage.js';
 
 /** The dtype every float storage of a call must share: the first float storage's. */
 function floatDtype(op: string, name: string, s: Storage): DType {
   const d = s.dtype;
-  if (d !== 'float32' && d !== 'float64') throw new TypeError(`cpu.${op}: '${name}' must be float32 or float64, got ${d}`);
+  if (d !== 'float32' && d !== 'float64') throw new TypeError(`ref.${op}: '${name}' must be float32 or float64, got ${d}`);
   return d;
 }
 
@@ -34,11 +34,11 @@ function sizes(op: string, dims: Record<string, number>): void {
 }
 
 function checkUint32(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`cpu.${op}: ${name} must be a uint32, got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`ref.${op}: ${name} must be a uint32, got ${v}`);
 }
 
-export const cpuBackend: Backend = {
-  name: 'cpu',
+export const refBackend: Backend = {
+  name: 'ref',
   deviceName: 'CPU (TypeScript, float32/float64)',
   dtypes: ['float32', 'float64', 'int32'],
 
@@ -120,7 +120,7 @@ export const cpuBackend: Backend = {
     const d = floatDtype(op, 'A', a.A);
     const A = floats(a.A, op, 'A', M * K, d), B = floats(a.B, op, 'B', K * N, d), C = floats(a.C, op, 'C', M * N, d);
     if (M * N > 0 && (C.buffer === A.buffer || C.buffer === B.buffer)) {
-      throw new Error(`cpu.${op}: C must not alias A or B`);
+      throw new Error(`ref.${op}: C must not alias A or B`);
     }
     gemmArrays(a.transA, a.transB, M, N, K, a.alpha, A, B, a.beta, C);
   },
@@ -147,7 +147,7 @@ export const cpuBackend: Backend = {
     const op = 'lstmForward';
     const { T, B, I, H } = a;
     sizes(op, { T, B, I, H });
-    if (T < 1) throw new RangeError(`cpu.${op}: T must be ≥ 1, got ${T}`);
+    if (T < 1) throw new RangeError(`ref.${op}: T must be ≥ 1, got ${T}`);
     const d = floatDtype(op, 'x', a.x), BH = B * H, TBH = T * BH;
     lstmForward(T, B, I, H, floats(a.x, op, 'x', T * B * I, d), floats(a.wih, op, 'wih', 4 * H * I, d),
       floats(a.whh, op, 'whh', 4 * H * H, d), floatsOrNull(a.bih, op, 'bih', 4 * H, d),
@@ -159,7 +159,7 @@ export const cpuBackend: Backend = {
     const op = 'lstmBackward';
     const { T, B, I, H } = a;
     sizes(op, { T, B, I, H });
-    if (T < 1) throw new RangeError(`cpu.${op}: T must be ≥ 1, got ${T}`);
+    if (T < 1) throw new RangeError(`ref.${op}: T must be ≥ 1, got ${T}`);
     const d = floatDtype(op, 'x', a.x), BH = B * H, TBH = T * BH;
     lstmBackward(T, B, I, H, floats(a.x, op, 'x', T * B * I, d), floats(a.wih, op, 'wih', 4 * H * I, d),
       floats(a.whh, op, 'whh', 4 * H * H, d), floats(a.h0, op, 'h0', BH, d), floats(a.c0, op, 'c0', BH, d),
@@ -222,7 +222,7 @@ export const cpuBackend: Backend = {
     const op = 'sgdStep';
     sizes(op, { n: a.n });
     const d = floatDtype(op, 'param', a.param), n = a.n;
-    if (a.momentum !== 0 && a.buf === null) throw new Error(`cpu.${op}: momentum ${a.momentum} needs a buf storage`);
+    if (a.momentum !== 0 && a.buf === null) throw new Error(`ref.${op}: momentum ${a.momentum} needs a buf storage`);
     sgdStep(n, floats(a.param, op, 'param', n, d), floats(a.grad, op, 'grad', n, d),
       a.momentum !== 0 ? floatsOrNull(a.buf, op, 'buf', n, d) : null, a.lr, a.momentum, a.weightDecay, a.first);
   },
@@ -230,7 +230,7 @@ export const cpuBackend: Backend = {
     const op = 'sample';
     const { B, V } = a;
     sizes(op, { B, V, topK: a.topK });
-    if (V < 1) throw new RangeError(`cpu.${op}: V must be ≥ 1, got ${V}`);
+    if (V < 1) throw new RangeError(`ref.${op}: V must be ≥ 1, got ${V}`);
     checkUint32(op, 'seed', a.seed);
     checkUint32(op, 'offset', a.offset);
     const d = floatDtype(op, 'logits', a.logits);

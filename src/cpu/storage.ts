@@ -5,7 +5,7 @@ import type { DType, Storage, TypedArray } from '../backend.js';
 export type FloatArray = Float32Array | Float64Array;
 
 /** A cpu buffer: `data` is the typed array, null once freed. */
-export class CpuStorage implements Storage {
+export class RefStorage implements Storage {
   constructor(
     readonly dtype: DType,
     readonly length: number,
@@ -24,7 +24,7 @@ export function newArray(dtype: DType, length: number): TypedArray {
     case 'float32': return new Float32Array(length);
     case 'float64': return new Float64Array(length);
     case 'int32': return new Int32Array(length);
-    default: throw new TypeError(`cpu: unsupported dtype ${JSON.stringify(dtype)}; expected float32, float64 or int32`);
+    default: throw new TypeError(`ref: unsupported dtype ${JSON.stringify(dtype)}; expected float32, float64 or int32`);
   }
 }
 
@@ -32,12 +32,12 @@ export function dtypeOf(a: TypedArray): DType {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof Int32Array) return 'int32';
-  throw new TypeError('cpu: expected a Float32Array, Float64Array or Int32Array');
+  throw new TypeError('ref: expected a Float32Array, Float64Array or Int32Array');
 }
 
 /** Wraps an owned typed array as a live storage (counted by memory()). */
-export function adoptArray(data: TypedArray): CpuStorage {
-  const s = new CpuStorage(dtypeOf(data), data.length, data);
+export function adoptArray(data: TypedArray): RefStorage {
+  const s = new RefStorage(dtypeOf(data), data.length, data);
   liveCount++;
   liveBytes += data.length * BYTES[s.dtype];
   return s;
@@ -45,7 +45,7 @@ export function adoptArray(data: TypedArray): CpuStorage {
 
 /** Releases a storage; idempotent. */
 export function releaseStorage(s: Storage): void {
-  if (!(s instanceof CpuStorage)) throw new Error('cpu.free: storage belongs to another backend');
+  if (!(s instanceof RefStorage)) throw new Error('ref.free: storage belongs to another backend');
   if (s.data === null) return;
   liveCount--;
   liveBytes -= s.length * BYTES[s.dtype];
@@ -58,16 +58,16 @@ export function liveStats(): { liveCount: number; liveBytes: number } {
 
 /** The typed array behind a storage; throws if it was freed or belongs to another backend. */
 export function unwrap(s: Storage, op: string, name: string): TypedArray {
-  if (!(s instanceof CpuStorage)) {
-    throw new Error(`cpu.${op}: '${name}' storage belongs to another backend (${String((s as { constructor?: { name?: string } })?.constructor?.name)})`);
+  if (!(s instanceof RefStorage)) {
+    throw new Error(`ref.${op}: '${name}' storage belongs to another backend (${String((s as { constructor?: { name?: string } })?.constructor?.name)})`);
   }
-  if (s.data === null) throw new Error(`cpu.${op}: '${name}' use after dispose/free`);
+  if (s.data === null) throw new Error(`ref.${op}: '${name}' use after dispose/free`);
   return s.data;
 }
 
 function checkLength(a: TypedArray, op: string, name: string, minLength: number): void {
   if (a.length < minLength) {
-    throw new RangeError(`cpu.${op}: '${name}' has ${a.length} elements, needs at least ${minLength}`);
+    throw new RangeError(`ref.${op}: '${name}' has ${a.length} elements, needs at least ${minLength}`);
   }
 }
 
@@ -78,10 +78,10 @@ function checkLength(a: TypedArray, op: string, name: string, minLength: number)
 export function floats(s: Storage, op: string, name: string, minLength: number, dtype?: DType): FloatArray {
   const a = unwrap(s, op, name);
   if (!(a instanceof Float32Array || a instanceof Float64Array)) {
-    throw new TypeError(`cpu.${op}: '${name}' must be float32 or float64, got ${s.dtype}`);
+    throw new TypeError(`ref.${op}: '${name}' must be float32 or float64, got ${s.dtype}`);
   }
   if (dtype !== undefined && s.dtype !== dtype) {
-    throw new TypeError(`cpu.${op}: '${name}' is ${s.dtype} but the other float storages of this call are ${dtype}`);
+    throw new TypeError(`ref.${op}: '${name}' is ${s.dtype} but the other float storages of this call are ${dtype}`);
   }
   checkLength(a, op, name, minLength);
   return a;
@@ -95,14 +95,14 @@ export function floatsOrNull(s: Storage | null, op: string, name: string, minLen
 /** The Int32Array behind an index storage, checked for dtype and minimum length. */
 export function ints(s: Storage, op: string, name: string, minLength: number): Int32Array {
   const a = unwrap(s, op, name);
-  if (!(a instanceof Int32Array)) throw new TypeError(`cpu.${op}: '${name}' must be int32, got ${s.dtype}`);
+  if (!(a instanceof Int32Array)) throw new TypeError(`ref.${op}: '${name}' must be int32, got ${s.dtype}`);
   checkLength(a, op, name, minLength);
   return a;
 }
 
 /** Checks a size argument is a non-negative integer (sizes drive every loop bound). */
 export function checkSize(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0) throw new RangeError(`cpu.${op}: ${name} must be a non-negative integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 0) throw new RangeError(`ref.${op}: ${name} must be a non-negative integer, got ${v}`);
 }
 
 const scratchPool = new Map<string, FloatArray>();

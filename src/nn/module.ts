@@ -11,7 +11,7 @@ import { formatShape, sameShape, shapeSize } from '../ops/check.js';
 export interface ModuleOptions {
   /** default: defaultDevice() */
   device?: DeviceName;
-  /** default float32 (float64 on cpu for gradient checks) */
+  /** default float32 (float64 on ref for gradient checks) */
   dtype?: DType;
   /** uint32 seed of the host stream that initialises the weights; default: a process-wide stream */
   seed?: number;

@@ -3,7 +3,7 @@
 // periodic validation, sample previews, checkpoints (latest, best by val loss), log.jsonl and loss.svg
 // in the run directory. Resuming restores everything the next step depends on (weights, Adam moments and
 // step, dropout RNG position, data position, carried hidden state), so a resumed run equals an
-// uninterrupted one bit for bit on cpu. A NaN loss stops the run without touching the last checkpoint.
+// uninterrupted one bit for bit on ref. A NaN loss stops the run without touching the last checkpoint.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DeviceName } from '../backend.js';
