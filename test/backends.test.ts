@@ -154,6 +154,8 @@ function suite(kind: 'emu' | 'cuda', be: Backend): void {
     twin(sw, be, 'sum n=100003', { x: big, out: nans(1) }, (b, s) => b.sum(100003, s.x, s.out), ['out']);
     twin(sw, be, 'sumSquares n=100003', { x: big, out: nans(1) }, (b, s) => b.sumSquares(100003, s.x, s.out, 0), ['out']);
     twin(sw, be, 'sumRows M=3001 N=3', { x: uniform(9003, rng), out: nans(3) }, (b, s) => b.sumRows(3001, 3, s.x, s.out, false), ['out']);
+    // several column tiles × row slices (the slice totals added by each tile's last block), accumulating
+    twin(sw, be, 'sumRows M=1300 N=70 +=', { x: uniform(91000, rng), out: uniform(70, rng) }, (b, s) => b.sumRows(1300, 70, s.x, s.out, true), ['out']);
     // a prefix: n < length leaves the tail alone
     const long = uniform(50, rng);
     twin(sw, be, 'axpby n=17 of 50', { x: long, y: uniform(50, rng), out: uniform(50, rng) }, (b, s) => b.axpby(17, 1, s.x, 1, s.y, s.out), ['out']);

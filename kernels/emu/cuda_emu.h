@@ -24,6 +24,11 @@
 //     allocations are filled with 0xFF bytes (NaN floats) so reads of never-written memory show;
 //   - under -fsanitize=address the fibers tell ASan about every stack switch and cudaMalloc skips the
 //     guard zones, so ASan itself reports out-of-bounds reads and writes.
+// It also counts what a GPU would be asked to do (bench/static.ts reads it):
+//   - LSTM_CUDA_EMU_TRACE=path appends one line per launch, memset, memcpy and synchronisation to path
+//     ("launch <kernel> grid=x,y,z block=x,y,z smem=n", "memset n", "memcpy <kind> n", "sync <what>");
+//   - LSTM_CUDA_EMU_DRY_RUN=1 checks and traces every launch but runs no kernel (the results are
+//     garbage): launch counts of full-size models cost nothing.
 // Nothing here exits or aborts: every error is a cudaError_t, with details in emu_last_error_message().
 //
 // Limits worth knowing: `extern __shared__ T name[]` works for the names in EMU_DYNAMIC_SHARED_NAMES
@@ -41,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -361,6 +367,8 @@ struct Config {
   bool use_ucontext = false;
   bool poison = true;
   int device_count = 1;
+  int trace_fd = -1;    // LSTM_CUDA_EMU_TRACE: where trace_event() appends, -1 = off
+  bool dry_run = false;  // LSTM_CUDA_EMU_DRY_RUN: launches are checked and traced, not run
   Config() {
     long hw = (long)std::thread::hardware_concurrency();
     threads = (int)std::max(1L, std::min(64L, env_long("LSTM_CUDA_EMU_THREADS", hw > 0 ? hw : 1)));
@@ -370,6 +378,9 @@ struct Config {
     use_ucontext = !EMU_ASM_SWITCH || (uc != nullptr && *uc != '\0' && strcmp(uc, "0") != 0);
     poison = env_long("LSTM_CUDA_EMU_POISON", 1) != 0;
     device_count = (int)env_long("LSTM_CUDA_EMU_DEVICES", 1);
+    const char* tr = getenv("LSTM_CUDA_EMU_TRACE");
+    if (tr != nullptr && *tr != '\0') trace_fd = open(tr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    dry_run = env_long("LSTM_CUDA_EMU_DRY_RUN", 0) != 0;
     const char* s = getenv("LSTM_CUDA_EMU_SCHEDULE");
     if (s != nullptr) {
       if (strncmp(s, "reverse", 7) == 0) schedule = (int)Schedule::reverse;
@@ -399,6 +410,14 @@ inline cudaError_t set_error(cudaError_t e, std::string msg) {
   s.last = e;
   s.msg = std::move(msg);
   return e;
+}
+
+// One line of the LSTM_CUDA_EMU_TRACE file (one write(): lines of concurrent callers never interleave).
+inline void trace_event(const std::string& line) {
+  const int fd = config().trace_fd;
+  if (fd < 0) return;
+  const std::string l = line + "\n";
+  if (write(fd, l.data(), l.size()) < 0) { /* a lost trace line is not a launch failure */ }
 }
 
 // ---- device memory: guard zones around every allocation
@@ -1000,6 +1019,10 @@ inline cudaError_t launch_erased(const char* text, const void* kernel,
   L.serial = launch_serial().fetch_add(1);
   L.schedule = config().schedule.load();
   L.seed = config().seed.load();
+  if (config().trace_fd >= 0)
+    trace_event(strf("launch %s grid=%u,%u,%u block=%u,%u,%u smem=%zu", name.c_str(), grid.x, grid.y, grid.z,
+                     block.x, block.y, block.z, shared_bytes));
+  if (config().dry_run) return cudaSuccess;
   try {
     if (L.nblocks == 1 || config().threads <= 1) {
       run_blocks(L);
@@ -1592,7 +1615,10 @@ inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr attr, int d) {
   }
   return cudaSuccess;
 }
-inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+inline cudaError_t cudaDeviceSynchronize() {
+  ::emu::trace_event("sync device");
+  return cudaSuccess;
+}
 inline cudaError_t cudaDeviceReset() { return cudaSuccess; }
 inline cudaError_t cudaRuntimeGetVersion(int* v) { if (v) *v = 13000; return cudaSuccess; }
 inline cudaError_t cudaDriverGetVersion(int* v) { if (v) *v = 13000; return cudaSuccess; }
@@ -1691,6 +1717,10 @@ inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKi
   if (e == cudaSuccess && (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice))
     e = check_device_range("cudaMemcpy", "destination", dst, n);
   if (e != cudaSuccess) return e;
+  if (config().trace_fd >= 0) {
+    static const char* kinds[] = {"HtoH", "HtoD", "DtoH", "DtoD", "default"};
+    trace_event(strf("memcpy %s %zu", kinds[(int)kind], n));
+  }
   memmove(dst, src, n);
   return cudaSuccess;
 }
@@ -1701,6 +1731,7 @@ inline cudaError_t cudaMemset(void* p, int value, size_t n) {
   if (n == 0) return cudaSuccess;
   cudaError_t e = ::emu::check_device_range("cudaMemset", "destination", p, n);
   if (e != cudaSuccess) return e;
+  if (::emu::config().trace_fd >= 0) ::emu::trace_event(::emu::strf("memset %zu", n));
   memset(p, value, n);
   return cudaSuccess;
 }
@@ -1734,7 +1765,10 @@ inline cudaError_t cudaStreamDestroy(cudaStream_t s) {
   delete s;
   return cudaSuccess;
 }
-inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) {
+  ::emu::trace_event("sync stream");
+  return cudaSuccess;
+}
 inline cudaError_t cudaStreamQuery(cudaStream_t) { return cudaSuccess; }
 inline cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned = 0) { return cudaSuccess; }
 
@@ -1757,6 +1791,7 @@ inline cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t = nullptr) {
 }
 inline cudaError_t cudaEventSynchronize(cudaEvent_t e) {
   if (e == nullptr) return ::emu::set_error(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: null event");
+  ::emu::trace_event("sync event");
   return cudaSuccess;
 }
 inline cudaError_t cudaEventQuery(cudaEvent_t e) { return cudaEventSynchronize(e); }

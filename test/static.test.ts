@@ -1,0 +1,36 @@
+// bench/static.ts, the static report: the emulator's launch trace counts the same with LSTM_CUDA_EMU_DRY_RUN
+// (how the full-size counts are taken) as when the kernels really run; ptxas -v output parses; the H100
+// occupancy arithmetic gives the known figures.
+import test from 'tape';
+import { SMALL_COUNT, launchCounts, occupancy, parsePtxas } from '../bench/static.js';
+
+test('static: a dry run traces exactly the launches, memsets, copies and syncs of a real run', (t) => {
+  const dry = launchCounts(SMALL_COUNT, true);
+  const real = launchCounts(SMALL_COUNT, false);
+  for (const k of ['train.step', 'train.forward', 'train.backward', 'train.clip', 'train.optimizer', 'layer']) {
+    t.ok(dry[k].launches > 0, `${k}: ${dry[k].launches} launches counted`);
+    t.deepEqual(dry[k], real[k], `${k}: dry run = real run`);
+  }
+  t.ok(real.generate.launches >= SMALL_COUNT.chars, `generation: ${real.generate.launches} launches for ${SMALL_COUNT.chars} characters`);
+  t.equal(real.generate.memcpyDtoH, 0, 'generation with the token fed back on the device reads nothing back');
+  t.end();
+});
+
+test('static: ptxas -v parsing and H100 occupancy', (t) => {
+  const text = [
+    "ptxas info    : Compiling entry function '_Z1kPf' for 'sm_90'",
+    'ptxas info    : Function properties for _Z1kPf',
+    '    8 bytes stack frame, 12 bytes spill stores, 16 bytes spill loads',
+    'ptxas info    : Used 168 registers, used 1 barriers, 16640 bytes smem, 400 bytes cmem[0]',
+    'ptxas info    : Function properties for _Z6helperv',
+    '    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads',
+  ].join('\n');
+  const e = parsePtxas('x.cu', text, (n) => n.map((s) => (s === '_Z1kPf' ? 'k(float*)' : s)));
+  t.equal(e.length, 1, 'one kernel entry (a device function without a register line is not one)');
+  t.deepEqual(e[0], { file: 'x.cu', kernel: 'k(float*)', base: 'k', registers: 168, spillStores: 12, spillLoads: 16, stackFrame: 8, staticSmem: 16640 });
+  t.deepEqual(occupancy(256, 128, 0), { blocksPerSm: 2, occupancy: 0.25, limit: 'registers' }, '256 threads × 128 registers: 2 blocks');
+  t.deepEqual(occupancy(1024, 32, 8192), { blocksPerSm: 2, occupancy: 1, limit: 'registers' }, '1024 × 32: full');
+  t.equal(occupancy(256, 32, 100 * 1024).blocksPerSm, 2, '100 KiB of shared memory: 2 blocks per 228 KiB');
+  t.equal(occupancy(256, 32, 100 * 1024).limit, 'shared memory');
+  t.end();
+});
