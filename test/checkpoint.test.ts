@@ -4,6 +4,7 @@
 import test from 'tape';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import * as zlib from 'node:zlib';
 import { join } from 'node:path';
 import { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors } from '../src/checkpoint/safetensors.js';
 import { saveCheckpoint, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
@@ -11,6 +12,19 @@ import { CharRNN } from '../src/nn/char_rnn.js';
 import { Vocab } from '../src/text/vocab.js';
 import { devices } from '../src/device.js';
 import { Tensor } from '../src/tensor.js';
+
+/** CRC-32 by zlib where Node has it (≥ 20.15), else a bitwise one written here */
+function zlibCrc(b: Uint8Array): string {
+  const z = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
+  let c: number;
+  if (z) c = z(b);
+  else {
+    c = ~0;
+    for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1; }
+    c = ~c;
+  }
+  return (c >>> 0).toString(16).padStart(8, '0');
+}
 
 /** A safetensors reader that shares no code with src/: Buffer reads only. */
 function independentParse(buf: Buffer): { header: Record<string, any>; values: Record<string, number[]> } {
@@ -49,7 +63,10 @@ test('safetensors: layout read back by an independent parser', (t) => {
   const n = Number(buf.readBigUInt64LE(0));
   t.equal(n % 8, 0, 'header padded to a multiple of 8');
   const { header, values } = independentParse(buf);
-  t.deepEqual(header.__metadata__, { hello: 'wörld', json: '{"x":1}' });
+  const { 'lstm_cuda.crc32': crcs, ...meta } = header.__metadata__;
+  t.deepEqual(meta, { hello: 'wörld', json: '{"x":1}' });
+  t.deepEqual(Object.keys(JSON.parse(crcs)), ['a', 'b', 'c'], 'a checksum per tensor in the metadata');
+  t.equal(JSON.parse(crcs).a, zlibCrc(buf.subarray(8 + n, 8 + n + 24)), 'CRC-32 of a\'s bytes, as zlib computes it');
   t.deepEqual(header.a, { dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] });
   t.deepEqual(header.b, { dtype: 'I32', shape: [3], data_offsets: [24, 36] });
   t.deepEqual(header.c, { dtype: 'F64', shape: [], data_offsets: [36, 44] });
@@ -147,7 +164,8 @@ test('checkpoint with optimizer and train state round-trips Adam exactly', async
     };
     stepOnce(model, adam);
     saveCheckpoint(dir, { model, vocab, optimizer: adam, trainState: { json: { note: 'x', step: 1 }, tensors: { extra: { shape: [2], data: Float32Array.of(5, 6) } } } });
-    t.deepEqual(readdirSync(dir).sort(), ['model.safetensors', 'train_state.json', 'train_state.safetensors']);
+    t.deepEqual(readdirSync(dir).sort(), ['checkpoints', 'current', 'model.safetensors', 'train_state.json', 'train_state.safetensors'], 'one committed checkpoint directory, stable names linked to it');
+    t.equal(readdirSync(join(dir, 'checkpoints')).length, 1, 'one checkpoint directory');
     const back = loadCheckpoint(dir, { device: 'ref' });
     t.ok(back.optimizer, 'optimizer restored');
     t.equal(back.optimizer!.stepCount, 1);
@@ -157,9 +175,25 @@ test('checkpoint with optimizer and train state round-trips Adam exactly', async
     stepOnce(model, adam);
     stepOnce(back.model, back.optimizer!);
     t.deepEqual([...back.model.parameters()[3]!.toArray()], [...model.parameters()[3]!.toArray()], 'one more step from the checkpoint = one more step in memory (bit for bit)');
-    // a model file from another step than train_state.json → mismatch error
+    // a model-only save over a committed run is a new commit: it loads as that checkpoint, without train state
     saveCheckpoint(dir, { model, vocab, step: 7 });
-    t.throws(() => loadCheckpoint(dir), /files from different steps \(model\.safetensors 7, train_state\.json 1, train_state\.safetensors 1\)/);
+    const only = loadCheckpoint(dir, { device: 'ref' });
+    t.equal(only.step, 7, 'the newer model-only commit');
+    t.equal(only.trainState, undefined, 'no stale training state from the older commit');
+    t.deepEqual(readdirSync(dir).sort(), ['checkpoints', 'current', 'model.safetensors'], 'the older commit and its links are gone');
+    only.model.dispose();
+    // the old flat layout (three files written one by one) still loads; a crash between its files is a mismatch
+    const flat = mkdtempSync(join(tmpdir(), 'lstm-ckpt-flat-'));
+    saveCheckpoint(join(flat, 'a'), { model, vocab, optimizer: adam, trainState: { json: { note: 'x', step: 1 } } });
+    for (const f of ['model.safetensors', 'train_state.json', 'train_state.safetensors']) writeFileSync(join(flat, f), readFileSync(join(flat, 'a', f)));
+    rmSync(join(flat, 'a'), { recursive: true });
+    const old = loadCheckpoint(flat, { device: 'ref' });
+    t.ok(old.optimizer && old.trainState?.json.note === 'x', 'flat layout loads with its training state');
+    old.model.dispose(); old.optimizer!.dispose();
+    saveCheckpoint(join(flat, 'b'), { model, vocab, step: 7 });
+    writeFileSync(join(flat, 'model.safetensors'), readFileSync(join(flat, 'b', 'model.safetensors')));
+    t.throws(() => loadCheckpoint(flat), /files from different steps \(model\.safetensors 7, train_state\.json 1, train_state\.safetensors 1\)/);
+    rmSync(flat, { recursive: true, force: true });
     back.model.dispose(); back.optimizer!.dispose(); model.dispose(); adam.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -221,6 +255,73 @@ test('a checkpoint saved on ref loads on another device (emu/cuda) and gives the
       back.model.dispose();
     }
     model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  t.end();
+});
+
+test('charRnnParameterShapes (used to check files before allocating) equals a built model\'s parameters', async (t) => {
+  const { charRnnParameterShapes } = await import('../src/nn/char_rnn.js');
+  const m = new CharRNN({ vocabSize: 7, embedDim: 3, hiddenSize: 5, numLayers: 3, dropout: 0, device: 'ref', seed: 1 });
+  t.deepEqual(charRnnParameterShapes(m.config), m.namedParameters().map(([n, p]) => [n, [...p.shape]]));
+  m.dispose();
+  t.end();
+});
+
+test('loadCheckpoint refuses a flipped data byte, non-finite weights and an impossible config before allocating', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lstm-ckpt-'));
+  try {
+    const vocab = Vocab.fromText('abc');
+    const model = tinyModel(vocab);
+    saveCheckpoint(dir, { model, vocab });
+    const file = join(dir, 'model.safetensors');
+    const bytes = readFileSync(file);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 3] ^= 0x10;
+    writeFileSync(file, flipped);
+    t.throws(() => loadCheckpoint(dir), /corrupt data: tensor 'decoder\.bias' has checksum [0-9a-f]{8}, the header says [0-9a-f]{8}/, 'a flipped data byte');
+    const parsed = decodeSafetensors(bytes, 'x');
+    const nan = { ...parsed.tensors, 'lstm.weight_hh_l1': { shape: parsed.tensors['lstm.weight_hh_l1']!.shape, data: parsed.tensors['lstm.weight_hh_l1']!.data.slice() } };
+    nan['lstm.weight_hh_l1'].data[3] = NaN;
+    writeSafetensors(file, nan, parsed.metadata);
+    t.throws(() => loadCheckpoint(dir), /tensor 'lstm\.weight_hh_l1' holds 1 non-finite value\(s\) \(the first, NaN, at index 3\)/, 'NaN weights');
+    const config = JSON.parse(parsed.metadata['lstm_cuda.config']!);
+    for (const [k, v, re] of [
+      ['hiddenSize', 20000, /tensor 'lstm\.weight_ih_l0' has shape \[20,3\], the config needs \[80000,3\]/],
+      ['numLayers', 1e8, /config says numLayers 100000000 \(400000003 tensors\) but the file holds 11 tensors/],
+      ['embedDim', -1, /impossible config: embedDim -1/],
+      ['vocabSize', 'x', /impossible config: vocabSize "x"/],
+    ] as const) {
+      writeSafetensors(file, parsed.tensors, { ...parsed.metadata, 'lstm_cuda.config': JSON.stringify({ ...config, [k]: v }) });
+      t.throws(() => loadCheckpoint(dir), re, `${k} ${v}`);
+    }
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  t.end();
+});
+
+test('run-directory lock: a second writer is refused naming the holder; a dead holder\'s lock is taken over', async (t) => {
+  const { lockRunDir } = await import('../src/checkpoint/lock.js');
+  const { hostname } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'lstm-lock-'));
+  try {
+    const a = lockRunDir(dir, 'train');
+    t.throws(() => lockRunDir(dir), new RegExp(`is in use by process ${process.pid} on ${hostname()}, started .* \\(train\\)`));
+    a.check();
+    a.release();
+    t.notOk(existsSync(join(dir, 'lock')), 'released');
+    // a lock left by a process that no longer exists (pid 2^22+1 is above Linux's pid_max default)
+    writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: 4194305, host: hostname(), started: 'then', nonce: 'x' }));
+    const b = lockRunDir(dir);
+    t.pass('stale lock taken over');
+    writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: 1, host: 'elsewhere', started: 'now', nonce: 'y' }));
+    t.throws(() => b.check(), /lost the lock of run directory .* to process 1 on elsewhere/, 'a writer notices a lost lock before committing');
+    t.throws(() => lockRunDir(dir), /in use by process 1 on elsewhere/, 'another host\'s lock is never taken over');
+    b.release();
+    t.ok(existsSync(join(dir, 'lock')), 'release leaves a lock that is not its own');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -29,7 +29,7 @@ test('train: a few steps write model, best, train state, log.jsonl and loss.svg'
   t.equal(r.code, 0, `exit 0 (${r.stderr.trim().split('\n').pop()})`);
   t.match(r.stderr, /--- sample at step 3 ---/, 'sample previews printed');
   t.match(r.stderr, /step 6\/6 .*chars\/s/, 'progress line with step and chars/s');
-  t.deepEqual(readdirSync(out).sort(), ['best', 'log.jsonl', 'loss.svg', 'model.safetensors', 'train_state.json', 'train_state.safetensors']);
+  t.deepEqual(readdirSync(out).sort(), ['best', 'checkpoints', 'current', 'log.jsonl', 'loss.svg', 'model.safetensors', 'train_state.json', 'train_state.safetensors']);
   t.ok(existsSync(join(out, 'best', 'model.safetensors')), 'best checkpoint');
   const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.deepEqual(log.filter((e) => e.type === 'train').map((e) => e.step), [1, 2, 3, 4, 5, 6], 'one train entry per step');

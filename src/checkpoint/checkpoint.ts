@@ -2,23 +2,30 @@
 //   model.safetensors        weights under PyTorch's names; metadata: config (JSON), vocabulary (JSON), step
 //   train_state.safetensors  Adam moments (optimizer.m.<param>, optimizer.v.<param>) and the caller's tensors
 //                            (the trainer's carried recurrent state), when an optimizer or trainState is given
-//   train_state.json         Adam's step/lr/hyperparameters and the caller's JSON (data position, RNG, options)
-// Every file is written atomically (temp + rename) in the order train_state.safetensors, model.safetensors,
-// train_state.json, each stamped with the step, so a crash between files is detected on load as a mismatch.
+//   train_state.json         Adam's step/lr/hyperparameters and the caller's JSON (data position, RNG, options;
+//                            the trainer's format is train_state.ts)
+// The files of one save are one atomic commit (commit.ts: a fresh directory, then one symlink switch), so a
+// crash at any instant leaves the previous or the new checkpoint. Each file is stamped with the step; the old
+// flat layout (files written one by one) still loads, and a crash between its files is a mismatch error.
+// Loading checks before allocating: checksums (safetensors.ts), the config against the tensors' names and
+// shapes, finite weights.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeviceName } from '../backend.js';
 import { getBackend } from '../device.js';
 import { Tensor } from '../tensor.js';
-import { CharRNN, type CharRNNConfig } from '../nn/char_rnn.js';
+import { CharRNN, charRnnParameterShapes, type CharRNNConfig } from '../nn/char_rnn.js';
 import { Adam } from '../optim/adam.js';
 import { Vocab } from '../text/vocab.js';
-import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.js';
+import { encodeSafetensors, readSafetensors, type HostTensor } from './safetensors.js';
 import { writeFileAtomic } from '../atomic_write.js';
+import { commitFiles, committedDir, hasCommit } from './commit.js';
+import { STATE_FILE, STATE_TENSORS_FILE, type TrainStateData } from './train_state.js';
 
 export const MODEL_FILE = 'model.safetensors';
-export const STATE_FILE = 'train_state.json';
-export const STATE_TENSORS_FILE = 'train_state.safetensors';
+export { STATE_FILE, STATE_TENSORS_FILE, type TrainStateData };
+/** every file one checkpoint may hold */
+const CHECKPOINT_FILES = [MODEL_FILE, STATE_FILE, STATE_TENSORS_FILE];
 const FORMAT = 'lstm-cuda.char-rnn.v1';
 
 /** config stored in the checkpoint: the model's plus how it was trained on (data mode) */
@@ -26,11 +33,6 @@ export interface CheckpointConfig extends CharRNNConfig {
   mode: 'text' | 'lines';
 }
 
-/** Host tensors (optimizer moments, carried state) and JSON (everything else) of a training run. */
-export interface TrainStateData {
-  json: Record<string, unknown> & { step: number };
-  tensors: Record<string, HostTensor>;
-}
 
 export interface SaveCheckpointOptions {
   model: CharRNN;
@@ -66,8 +68,13 @@ export function toHost(t: Tensor): HostTensor {
   return { shape: [...t.shape], data: data.slice() };
 }
 
-/** Writes `dir` (created if missing): model.safetensors and, with trainState, the training state files. */
-export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
+/**
+ * Writes a checkpoint into `dir` (created if missing). With an optimizer or trainState the files are one
+ * atomic commit (commit.ts): after a crash at any instant `dir` loads as the previous or this checkpoint.
+ * A model alone goes into one atomically written model.safetensors (unless `dir` already uses commits).
+ * `beforeCommit` runs when every file is durable, right before the switch (e.g. to check a lock).
+ */
+export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions & { beforeCommit?: () => void }): void {
   mkdirSync(dir, { recursive: true });
   const { model, vocab } = opts;
   if (model.vocabSize !== vocab.size) throw new RangeError(`saveCheckpoint: the model has ${model.vocabSize} output symbols but the vocabulary has ${vocab.size}`);
@@ -75,8 +82,9 @@ export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
   const config: CheckpointConfig = { ...model.config, mode: opts.mode ?? 'text' };
   const named = model.namedParameters();
   const withState = !!(opts.optimizer || opts.trainState);
-  let stateJson: Record<string, unknown> = {};
+  const files: Record<string, Uint8Array | string> = {};
   if (withState) {
+    let stateJson: Record<string, unknown> = {};
     const tensors: Record<string, HostTensor> = { ...(opts.trainState?.tensors ?? {}) };
     const o = opts.optimizer;
     if (o) {
@@ -92,18 +100,73 @@ export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions): void {
       stateJson.adam = adam;
     }
     stateJson = { ...(opts.trainState?.json ?? {}), ...stateJson };
-    writeSafetensors(join(dir, STATE_TENSORS_FILE), tensors, { format: FORMAT, step: String(step) });
+    files[STATE_TENSORS_FILE] = encodeSafetensors(tensors, { format: FORMAT, step: String(step) });
+    files[STATE_FILE] = JSON.stringify({ format: FORMAT, ...stateJson, step }, null, 1) + '\n';
   }
   const tensors: Record<string, HostTensor> = {};
   for (const [name, p] of named) tensors[name] = toHost(p);
-  writeSafetensors(join(dir, MODEL_FILE), tensors, {
+  files[MODEL_FILE] = encodeSafetensors(tensors, {
     format: 'pt',
     'lstm_cuda.format': FORMAT,
     'lstm_cuda.config': JSON.stringify(config),
     'lstm_cuda.vocab': JSON.stringify(vocab.toJSON()),
     'lstm_cuda.step': String(step),
   });
-  if (withState) writeFileAtomic(join(dir, STATE_FILE), JSON.stringify({ format: FORMAT, ...stateJson, step }, null, 1) + '\n');
+  if (withState || hasCommit(dir)) {
+    commitFiles(dir, step, files, { beforeCommit: opts.beforeCommit, obsolete: CHECKPOINT_FILES });
+  } else {
+    opts.beforeCommit?.();
+    writeFileAtomic(join(dir, MODEL_FILE), files[MODEL_FILE]!);
+  }
+}
+
+/** true when `dir` holds a run's checkpoint (either layout) */
+export function holdsCheckpoint(dir: string): boolean {
+  return hasCommit(dir) || existsSync(join(dir, MODEL_FILE)) || existsSync(join(dir, STATE_FILE));
+}
+
+/** Positive integer config field, checked before anything is sized from it. */
+function configInt(c: Record<string, unknown>, key: string, file: string): number {
+  const v = c[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) {
+    throw new Error(`checkpoint '${file}': impossible config: ${key} ${JSON.stringify(v)} (expected an integer in [1, 2^31))`);
+  }
+  return v;
+}
+
+/**
+ * The config of a model file, checked against the file's own tensors (names, shapes, dtypes, finite values)
+ * before anything is allocated: a config that asks for more than the file holds is refused here.
+ */
+function checkedConfig(tensors: Record<string, HostTensor>, metadata: Record<string, string>, file: string): CheckpointConfig {
+  const raw = parseJsonField(metadata, 'lstm_cuda.config', file);
+  if (!raw || typeof raw !== 'object') throw new Error(`checkpoint '${file}': impossible config: not a JSON object`);
+  const c = raw as Record<string, unknown>;
+  const config: CheckpointConfig = {
+    vocabSize: configInt(c, 'vocabSize', file), embedDim: configInt(c, 'embedDim', file),
+    hiddenSize: configInt(c, 'hiddenSize', file), numLayers: configInt(c, 'numLayers', file),
+    dropout: typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1 ? c.dropout : 0,
+    mode: c.mode === 'lines' ? 'lines' : 'text',
+  };
+  const names = Object.keys(tensors);
+  if (4 * config.numLayers + 3 !== names.length) {
+    throw new Error(`checkpoint '${file}': config says numLayers ${config.numLayers} (${4 * config.numLayers + 3} tensors) but the file holds ${names.length} tensors`);
+  }
+  const expected = charRnnParameterShapes(config);
+  const want = new Set(expected.map(([n]) => n));
+  for (const name of names) if (!want.has(name)) throw new Error(`checkpoint '${file}': unexpected tensor '${name}'`);
+  for (const [name, shape] of expected) {
+    const t = tensors[name];
+    if (!t) throw new Error(`checkpoint '${file}': missing tensor '${name}'`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`checkpoint '${file}': tensor '${name}' has shape [${t.shape}], the config needs [${shape}]`);
+    }
+    if (!(t.data instanceof Float32Array)) throw new Error(`checkpoint '${file}': tensor '${name}' must be F32`);
+    let bad = 0, first = -1;
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i]!)) { bad++; if (first < 0) first = i; }
+    if (bad) throw new Error(`checkpoint '${file}': tensor '${name}' holds ${bad} non-finite value(s) (the first, ${t.data[first]}, at index ${first}); the weights are unusable (a diverged run or a damaged file)`);
+  }
+  return config;
 }
 
 function parseJsonField(meta: Record<string, string>, key: string, file: string): unknown {
@@ -122,48 +185,29 @@ function parseJsonField(meta: Record<string, string>, key: string, file: string)
  * different steps) is an Error naming the file and the problem.
  */
 export function loadCheckpoint(dirOrFile: string, opts: { device?: DeviceName } = {}): LoadedCheckpoint {
-  const dir = dirOrFile.endsWith('.safetensors') ? join(dirOrFile, '..') : dirOrFile;
-  const file = dirOrFile.endsWith('.safetensors') ? dirOrFile : join(dir, MODEL_FILE);
+  const single = dirOrFile.endsWith('.safetensors');
+  const runDir = single ? join(dirOrFile, '..') : dirOrFile;
+  const dir = single ? runDir : committedDir(runDir);
+  const file = single ? dirOrFile : join(dir, MODEL_FILE);
   if (!existsSync(file)) {
-    throw new Error(existsSync(dir) ? `no checkpoint in '${dir}': ${MODEL_FILE} is missing` : `checkpoint directory '${dir}' does not exist`);
+    throw new Error(existsSync(runDir) ? `no checkpoint in '${runDir}': ${MODEL_FILE} is missing` : `checkpoint directory '${runDir}' does not exist`);
   }
   const { tensors, metadata } = readSafetensors(file);
-  const c = parseJsonField(metadata, 'lstm_cuda.config', file) as Partial<CheckpointConfig>;
+  const config = checkedConfig(tensors, metadata, file);
   let vocab: Vocab;
   try {
     vocab = Vocab.fromJSON(parseJsonField(metadata, 'lstm_cuda.vocab', file));
   } catch (e) {
     throw new Error(`checkpoint '${file}': bad vocabulary: ${(e as Error).message}`);
   }
-  const config: CheckpointConfig = {
-    vocabSize: c.vocabSize!, embedDim: c.embedDim!, hiddenSize: c.hiddenSize!, numLayers: c.numLayers!,
-    dropout: c.dropout ?? 0, mode: c.mode === 'lines' ? 'lines' : 'text',
-  };
   if (config.vocabSize !== vocab.size) {
     throw new Error(`checkpoint '${file}': mismatched vocabulary: the config says ${config.vocabSize} symbols, the stored vocabulary has ${vocab.size}`);
   }
   if (opts.device !== undefined) getBackend(opts.device); // an unavailable device is its own clear error
-  let model: CharRNN;
+  const model = new CharRNN({ ...config, device: opts.device, seed: 0 });
   try {
-    model = new CharRNN({ ...config, device: opts.device, seed: 0 });
-  } catch (e) {
-    throw new Error(`checkpoint '${file}': bad config: ${(e as Error).message}`);
-  }
-  try {
-    const expected = new Map(model.namedParameters());
-    for (const name of Object.keys(tensors)) {
-      if (!expected.has(name)) throw new Error(`unexpected tensor '${name}'`);
-    }
     const dict: Record<string, Tensor> = {};
-    for (const [name, p] of expected) {
-      const t = tensors[name];
-      if (!t) throw new Error(`missing tensor '${name}'`);
-      if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-        throw new Error(`tensor '${name}' has shape [${t.shape}], the config needs [${p.shape}]`);
-      }
-      if (!(t.data instanceof Float32Array)) throw new Error(`tensor '${name}' must be F32`);
-      dict[name] = Tensor.from(t.data, t.shape, { dtype: p.dtype, device: p.device });
-    }
+    for (const [name, p] of model.namedParameters()) dict[name] = Tensor.from(tensors[name]!.data, tensors[name]!.shape, { dtype: p.dtype, device: p.device });
     model.loadStateDict(dict);
     for (const t of Object.values(dict)) t.dispose();
   } catch (e) {
@@ -173,7 +217,7 @@ export function loadCheckpoint(dirOrFile: string, opts: { device?: DeviceName } 
   const step = Number(metadata['lstm_cuda.step'] ?? 0);
   const loaded: LoadedCheckpoint = { model, vocab, config, step };
   const stateFile = join(dir, STATE_FILE);
-  if (!dirOrFile.endsWith('.safetensors') && existsSync(stateFile)) {
+  if (!single && existsSync(stateFile)) {
     let json: TrainStateData['json'];
     try {
       json = JSON.parse(readFileSync(stateFile, 'utf8'));
@@ -201,6 +245,7 @@ export function loadCheckpoint(dirOrFile: string, opts: { device?: DeviceName } 
         const arrays = (k: 'm' | 'v') => named.map(([name, p]) => {
           const t = st.tensors[`optimizer.${k}.${name}`];
           if (!t || t.data.length !== p.size) throw new Error(`optimizer.${k}.${name} is missing or has the wrong size`);
+          if (!t.data.every((x) => Number.isFinite(x))) throw new Error(`optimizer.${k}.${name} holds non-finite values; the optimizer state is unusable`);
           return t.data;
         });
         const opt = new Adam(model.parameters(), { lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weightDecay, decoupled: a.decoupled });

@@ -3,6 +3,9 @@
 // header = { "__metadata__": {string: string}, name: { dtype: "F32"|"F64"|"I32", shape: [...], data_offsets: [begin, end] } }
 // with offsets relative to the start of the data. Writing is atomic (temp file + rename); reading checks
 // every field and names the file and the problem (truncated, corrupt JSON, offsets out of range, size mismatch).
+// Our files carry a CRC-32 of every tensor's bytes in the metadata key `lstm_cuda.crc32` (JSON: name → hex);
+// reading checks them, so a flipped data byte is an error naming the tensor. Files without the key (older
+// runs, other writers) are read unchecked.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic_write.js';
 
@@ -22,13 +25,38 @@ const DTYPE_OF: Record<SafetensorsDType, { bytes: number; make: (buf: ArrayBuffe
   I32: { bytes: 4, make: (b) => new Int32Array(b) },
 };
 
+export const CRC_KEY = 'lstm_cuda.crc32';
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE, as zlib) of the bytes, as 8 hex digits */
+export function crc32(bytes: Uint8Array): string {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
+}
+
+function bytesOf(a: HostArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
 function dtypeOf(a: HostArray): SafetensorsDType {
   return a instanceof Float32Array ? 'F32' : a instanceof Float64Array ? 'F64' : 'I32';
 }
 
 /** Serialises tensors (in the given order) and string metadata to safetensors bytes. */
 export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata: Record<string, string> = {}): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
+  const crcs: Record<string, string> = {};
+  for (const [name, t] of Object.entries(tensors)) crcs[name] = crc32(bytesOf(t.data));
+  const header: Record<string, unknown> = { __metadata__: { ...metadata, [CRC_KEY]: JSON.stringify(crcs) } };
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const n = t.shape.reduce((a, b) => a * b, 1);
@@ -110,6 +138,22 @@ export function decodeSafetensors(bytes: Uint8Array, what: string): { tensors: R
     end = b1;
   }
   if (end !== dataLen) fail(`corrupt: ${dataLen - end} trailing bytes after the last tensor`);
+  const crcText = metadata[CRC_KEY];
+  if (crcText !== undefined) {
+    let crcs: Record<string, unknown>;
+    try {
+      crcs = JSON.parse(crcText) as Record<string, unknown>;
+    } catch {
+      return fail(`corrupt header (metadata ${CRC_KEY} is not valid JSON)`);
+    }
+    for (const [name, t] of Object.entries(tensors)) {
+      const want = crcs[name];
+      if (typeof want !== 'string') fail(`corrupt header (no checksum for tensor '${name}')`);
+      const got = crc32(bytesOf(t.data));
+      if (got !== want) fail(`corrupt data: tensor '${name}' has checksum ${got}, the header says ${want as string} (the file was damaged after it was written)`);
+    }
+    delete metadata[CRC_KEY];
+  }
   return { tensors, metadata };
 }
 

@@ -7,10 +7,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import corpus from 'nlp-corpus';
 import { parseFlags, type FlagSpec } from './flags.js';
-import { withInterrupt } from './train.js';
+import { withInterrupt } from './interrupt.js';
 import { defaultDevice, getBackend } from '../device.js';
 import type { DeviceName } from '../backend.js';
-import { DEFAULT_TRAIN_OPTIONS, trainCharRNN } from '../train/trainer.js';
+import { trainCharRNN } from '../train/trainer.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../train/options.js';
 import { loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { sample } from '../sample/sample.js';
 

@@ -2,6 +2,9 @@
 // lstm-cuda command line: dispatches to one module per subcommand. Each module exports
 // `run(argv: string[]): Promise<number>` returning the exit code; a UsageError is printed without a stack.
 import { UsageError } from './usage_error.js';
+import { installInterruptHandler } from './interrupt.js';
+
+installInterruptHandler(); // first: a Ctrl-C while commands load is handled too
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   train: { summary: 'train a char-rnn on a text file', load: () => import('./train.js') },

@@ -2,12 +2,13 @@
 // Exit codes: 0 finished; 1 error (including a NaN loss: the last good checkpoint is kept); 2 bad usage;
 // 130 interrupted by Ctrl-C (SIGINT) after saving a checkpoint that --resume continues from.
 import { basename, extname, join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 import { parseFlags, type FlagSpec, type FlagValues } from './flags.js';
 import { UsageError } from './usage_error.js';
 import { isDeviceName } from '../device.js';
-import { trainCharRNN, readRunOptions, DEFAULT_TRAIN_OPTIONS, RESUMABLE_OVERRIDES, type TrainOptions } from '../train/trainer.js';
-import { MODEL_FILE, STATE_FILE } from '../checkpoint/checkpoint.js';
+import { withInterrupt } from './interrupt.js';
+import { trainCharRNN } from '../train/trainer.js';
+import { readRunOptions, DEFAULT_TRAIN_OPTIONS, RESUMABLE_OVERRIDES, type TrainOptions } from '../train/options.js';
+import { holdsCheckpoint } from '../checkpoint/checkpoint.js';
 
 const USAGE = 'usage: lstm-cuda train FILE [--out DIR] [options]   |   lstm-cuda train --resume DIR [FILE] [options]';
 const D = DEFAULT_TRAIN_OPTIONS;
@@ -57,25 +58,6 @@ export function givenOptions(values: FlagValues): Partial<TrainOptions> {
   return o as Partial<TrainOptions>;
 }
 
-/** Installs a SIGINT handler for the duration of fn: first Ctrl-C asks to save and stop, second exits. */
-export async function withInterrupt<T>(fn: (signal: { interrupted: boolean }) => Promise<T>, note: string): Promise<T> {
-  const signal = { interrupted: false };
-  const onInt = () => {
-    if (signal.interrupted) {
-      process.stderr.write('\ninterrupted again: exiting without saving\n');
-      process.exit(130);
-    }
-    signal.interrupted = true;
-    process.stderr.write(`\n${note}\n`);
-  };
-  process.on('SIGINT', onInt);
-  try {
-    return await fn(signal);
-  } finally {
-    process.off('SIGINT', onInt);
-  }
-}
-
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, TRAIN_FLAGS, USAGE);
   if (!parsed) return 0;
@@ -100,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     if (file === undefined) throw new UsageError(`no training file given\n${USAGE}`);
     const out = (f.out as string | undefined) ?? join('runs', basename(file, extname(file)) || 'run');
-    if (!f.force && (existsSync(join(out, MODEL_FILE)) || existsSync(join(out, STATE_FILE)))) {
+    if (!f.force && holdsCheckpoint(out)) {
       throw new UsageError(`'${out}' already holds a run; continue it with --resume ${out}, or overwrite it with --force`);
     }
     opts = { ...D, ...given, file, out };

@@ -73,6 +73,20 @@ export class CharRNN extends Module {
   }
 }
 
+/**
+ * Name → shape of every parameter of a CharRNN with this config, in namedParameters() order, computed
+ * without allocating anything (loading checks a file's tensors against it before building the model).
+ */
+export function charRnnParameterShapes(c: Omit<CharRNNConfig, 'dropout'>): [string, number[]][] {
+  const { vocabSize: V, embedDim: D, hiddenSize: H, numLayers: L } = c;
+  const out: [string, number[]][] = [['embedding.weight', [V, D]]];
+  for (let l = 0; l < L; l++) {
+    out.push([`lstm.weight_ih_l${l}`, [4 * H, l === 0 ? D : H]], [`lstm.weight_hh_l${l}`, [4 * H, H]], [`lstm.bias_ih_l${l}`, [4 * H]], [`lstm.bias_hh_l${l}`, [4 * H]]);
+  }
+  out.push(['decoder.weight', [V, H]], ['decoder.bias', [V]]);
+  return out;
+}
+
 /** Frees a recurrent state (also when a tidy scope tracks it); undefined is a no-op. */
 export function disposeLstmState(s: LstmState | undefined): void {
   if (!s) return;
