@@ -14,18 +14,13 @@
 //
 // Gate order i, f, g, o (PyTorch); the activations overwrite the pre-activations in `gates`:
 //   i = σ(ĩ), f = σ(f̃), g = tanh(g̃), o = σ(õ),  c_t = f⊙c_{t-1} + i⊙g,  h_t = o⊙tanh(c_t).
+// The cell math itself is kernels/lstm_gates.cuh, shared with the native CPU backend (native/cpu/).
 #include "lstm_cuda.h"
+#include "lstm_gates.cuh"
 
 namespace {
 
 constexpr int GATE_THREADS = 256;
-
-// σ(x) without overflow: exp of a non-positive argument only.
-__device__ __forceinline__ float sigmoid_stable(float x) {
-  if (x >= 0.f) return 1.f / (1.f + expf(-x));
-  const float e = expf(x);
-  return e / (1.f + e);
-}
 
 // ------------------------------------------------------------------------------------------ kernels
 
@@ -47,19 +42,15 @@ __global__ void lstm_gates_forward_kernel(int B, int H, float* __restrict__ gate
     if (b_hh) v += b_hh[q * H + j];
     pre[q] = v;
   }
-  const float ig = sigmoid_stable(pre[0]);
-  const float fg = sigmoid_stable(pre[1]);
-  const float gg = tanhf(pre[2]);
-  const float og = sigmoid_stable(pre[3]);
-  const float ct = fg * c_prev[idx] + ig * gg;
-  const float tc = tanhf(ct);
+  float ig, fg, gg, og, ct, tc, ht;
+  lstm_cell_forward<ScalarGateMath>(pre[0], pre[1], pre[2], pre[3], c_prev[idx], ig, fg, gg, og, ct, tc, ht);
   g[j] = ig;
   g[H + j] = fg;
   g[2 * H + j] = gg;
   g[3 * H + j] = og;
   c[idx] = ct;
   tanh_c[idx] = tc;
-  h[idx] = og * tc;
+  h[idx] = ht;
 }
 
 // grid: ceil(B·H/256); thread (b, j) handles unit j of row b. Uses only saved activations (no recompute).
@@ -83,14 +74,14 @@ __global__ void lstm_gates_backward_kernel(int B, int H, const float* __restrict
   float dh = 0.f;
   if (dh_a) dh += dh_a[idx];
   if (dh_b) dh += dh_b[idx];
-  // dc_t = carried dc + dh·o·(1 - tanh²(c_t))
-  const float dct = (dc_in ? dc_in[idx] : 0.f) + dh * og * (1.f - tc * tc);
   float* dg = dgates + (size_t)b * 4 * H;
-  dg[j] = dct * gg * ig * (1.f - ig);                     // di·σ'
-  dg[H + j] = dct * c_prev[idx] * fg * (1.f - fg);        // df·σ'
-  dg[2 * H + j] = dct * ig * (1.f - gg * gg);             // dg·tanh'
-  dg[3 * H + j] = dh * tc * og * (1.f - og);              // do·σ'
-  dc_out[idx] = dct * fg;                                 // dc_{t-1}
+  float di, df, dgg, dog, dcp;
+  lstm_cell_backward(ig, fg, gg, og, c_prev[idx], tc, dh, dc_in ? dc_in[idx] : 0.f, di, df, dgg, dog, dcp);
+  dg[j] = di;
+  dg[H + j] = df;
+  dg[2 * H + j] = dgg;
+  dg[3 * H + j] = dog;
+  dc_out[idx] = dcp;  // read dc_in[idx] above: dc_out may alias it
 }
 
 inline dim3 gate_grid(int B, int H) {

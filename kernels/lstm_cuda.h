@@ -9,13 +9,16 @@
 // caller passes any workspace (see *_workspace_floats). No launcher synchronises the host; each returns
 // the launch status (cudaGetLastError) so the glue can turn it into a JS exception.
 //
-// Built two ways from the same sources:
+// Built three ways:
 //   nvcc                     -> the `cuda` addon (kernels on a GPU)
 //   g++ -DLSTM_CUDA_EMU      -> the `emu` addon (kernels/emu/cuda_emu.h runs them on CPU threads)
+//   g++ -DLSTM_CUDA_CPU      -> the `cpu` addon: these launchers implemented natively (native/cpu/)
 #pragma once
 #include <stdint.h>
 
-#ifdef LSTM_CUDA_EMU
+#if defined(LSTM_CUDA_CPU)
+#include "../native/cpu/cuda_cpu.h"
+#elif defined(LSTM_CUDA_EMU)
 #include "emu/cuda_emu.h"
 #else
 #include <cuda_runtime.h>

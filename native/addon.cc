@@ -3,7 +3,8 @@
 // already validated by src/native.ts, in the launcher's order without the stream; storages arrive as
 // DeviceBuffer objects (or null where the launcher takes nullptr). The glue only unwraps, calls the
 // launcher on the addon's stream and turns every CUDA or C++ error into a JS Error naming the op.
-// Compiled by g++ with -DLSTM_CUDA_EMU for the emu addon and by the host compiler for the cuda addon.
+// Compiled by g++ with -DLSTM_CUDA_EMU for the emu addon, with -DLSTM_CUDA_CPU for the cpu addon (native/cpu/)
+// and by the host compiler for the cuda addon.
 #include <napi.h>
 
 #include <stdexcept>
@@ -139,7 +140,9 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
 Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-#ifdef LSTM_CUDA_EMU
+#if defined(LSTM_CUDA_CPU)
+  o.Set("build", "cpu");
+#elif defined(LSTM_CUDA_EMU)
   o.Set("build", "emu");
 #else
   o.Set("build", "cuda");
@@ -494,7 +497,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set(e.name, Napi::Function::New(env, Guarded, e.name, const_cast<Export*>(&e)));
   }
   exports.Set("DeviceBuffer", DeviceBuffer::Define(env));
-#ifdef LSTM_CUDA_EMU
+#if defined(LSTM_CUDA_CPU)
+  exports.Set("build", "cpu");
+#elif defined(LSTM_CUDA_EMU)
   exports.Set("build", "emu");
 #else
   exports.Set("build", "cuda");

@@ -1,5 +1,6 @@
 // Builds the native addons; npm's `install` script runs it (before `prepare`, so it needs no dist/).
-//   emu:  node-gyp configure + build (binding.gyp)            -> build/Release/lstm_cuda_emu.node
+//   emu, cpu: node-gyp configure + build (binding.gyp)        -> build/Release/lstm_cuda_emu.node and
+//                                                                build/Release/lstm_cuda_cpu.node
 //   cuda: cmake-js build -d native -O build/cuda, when nvcc    -> build/cuda/Release/lstm_cuda.node
 //         is on the PATH and LSTM_CUDA_SKIP_CUDA is not 1
 //   --asan: the emu addon under AddressSanitizer, by g++ directly -> build/asan/lstm_cuda_emu.node
@@ -21,6 +22,7 @@ const strict = args.has('--strict');
 const jobs = String(Math.max(1, Math.min(2, cpus().length)));
 
 const EMU_ADDON = 'build/Release/lstm_cuda_emu.node';
+const CPU_ADDON = 'build/Release/lstm_cuda_cpu.node';
 const CUDA_ADDON = 'build/cuda/Release/lstm_cuda.node';
 const ASAN_ADDON = 'build/asan/lstm_cuda_emu.node';
 const LOGS = { emu: 'build/native-emu.log', cuda: 'build/native-cuda.log', asan: 'build/native-asan.log' };
@@ -50,22 +52,28 @@ async function runLogged(commands, log, env = process.env) {
   }
 }
 
-// Times one build and prints one line: where the addon is, or why it failed and where the log is.
+// Times one build and prints one line per addon it makes: where it is, or why it failed and where the
+// log is. artifacts: { name: path } (node-gyp makes two addons in one build).
 async function timed(name, artifact, log, build) {
+  const artifacts = typeof artifact === 'string' ? { [name]: artifact } : artifact;
   const t0 = process.hrtime.bigint();
   const code = await build();
   const s = (Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1);
-  if (code === 0 && existsSync(join(root, artifact))) {
-    const loadError = tryLoad(artifact);
-    if (loadError === null) {
-      console.log(`lstm-cuda: built the ${name} addon in ${s} s (${rel(artifact)})`);
-      return true;
+  let ok = true;
+  for (const [what, file] of Object.entries(artifacts)) {
+    if (code === 0 && existsSync(join(root, file))) {
+      const loadError = tryLoad(file);
+      if (loadError === null) {
+        console.log(`lstm-cuda: built the ${what} addon in ${s} s (${rel(file)})`);
+        continue;
+      }
+      console.log(`lstm-cuda: built the ${what} addon in ${s} s but it does not load: ${loadError}`);
+    } else {
+      console.log(`lstm-cuda: building the ${what} addon failed (exit ${code}) after ${s} s; see ${rel(log)} (the TypeScript reference still works)`);
     }
-    console.log(`lstm-cuda: built the ${name} addon in ${s} s but it does not load: ${loadError}`);
-    return false;
+    ok = false;
   }
-  console.log(`lstm-cuda: building the ${name} addon failed (exit ${code}) after ${s} s; see ${rel(log)} (the cpu backend still works)`);
-  return false;
+  return ok;
 }
 
 // null when the addon loads in a fresh node (catches undefined symbols, which the link allows), else
@@ -106,7 +114,7 @@ function buildEmu() {
   const dir = nodedir();
   const common = dir ? [`--nodedir=${dir}`] : [];
   // configure + build, never `rebuild`: node-gyp's clean would delete all of build/ (the TS test build too).
-  return timed('emu', EMU_ADDON, LOGS.emu, () =>
+  return timed('emu and cpu', { emu: EMU_ADDON, cpu: CPU_ADDON }, LOGS.emu, () =>
     runLogged(
       [
         [process.execPath, [gyp, 'configure', ...common]],

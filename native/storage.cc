@@ -7,7 +7,9 @@
 
 namespace {
 // Type tag: lets From() reject any object that is not a DeviceBuffer of this addon before unwrapping.
-#ifdef LSTM_CUDA_EMU
+#if defined(LSTM_CUDA_CPU)
+const napi_type_tag kBufferTag = {0x6c73746d63756461ULL, 0x6370750000000001ULL};
+#elif defined(LSTM_CUDA_EMU)
 const napi_type_tag kBufferTag = {0x6c73746d63756461ULL, 0x656d750000000001ULL};
 #else
 const napi_type_tag kBufferTag = {0x6c73746d63756461ULL, 0x6375646100000001ULL};

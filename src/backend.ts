@@ -18,7 +18,7 @@
 //     the same dtype. Index storages (targets, tokens, idx) are int32.
 
 export type DType = 'float32' | 'float64' | 'int32';
-export type DeviceName = 'ref' | 'emu' | 'cuda';
+export type DeviceName = 'ref' | 'cpu' | 'emu' | 'cuda';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /** A backend's buffer of `length` elements of `dtype`. Opaque above the backend. */

@@ -1,5 +1,6 @@
 // Device registry: which backends exist on this machine, which one is the default, and why one is not.
-// Default: LSTM_CUDA_DEVICE if set, else `cuda` when its addon loads and sees a GPU, else `ref` (the TypeScript reference).
+// Default: LSTM_CUDA_DEVICE if set, else `cuda` when its addon loads and sees a GPU, else `cpu` (the native
+// CPU backend) when its addon loads, else `ref` (the TypeScript reference), saying why in one line.
 import type { Backend, DeviceName } from './backend.js';
 import { refBackend } from './cpu/index.js';
 import { loadNativeBackend } from './native.js';
@@ -13,7 +14,7 @@ export interface DeviceInfo {
   reason?: string;
 }
 
-const DEVICE_NAMES: readonly DeviceName[] = ['ref', 'emu', 'cuda'];
+const DEVICE_NAMES: readonly DeviceName[] = ['ref', 'cpu', 'emu', 'cuda'];
 const loaded = new Map<DeviceName, { backend?: Backend; reason?: string }>();
 let defaultName: DeviceName | undefined;
 
@@ -53,7 +54,12 @@ export function defaultDevice(): DeviceName {
     getBackend(defaultName); // fail now, with the reason, if it cannot load
     return defaultName;
   }
-  defaultName = load('cuda').backend ? 'cuda' : 'ref';
+  if (load('cuda').backend) defaultName = 'cuda';
+  else if (load('cpu').backend) defaultName = 'cpu';
+  else {
+    defaultName = 'ref';
+    console.warn(`lstm-cuda: the native cpu backend is unavailable (${load('cpu').reason}); using the TypeScript reference 'ref'`);
+  }
   return defaultName;
 }
 

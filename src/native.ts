@@ -1,5 +1,5 @@
-// Loads the native addons (emu: kernels/*.cu compiled by g++ against the CUDA emulator; cuda: nvcc) and
-// wraps each as a Backend. Every argument is checked here (storage of this backend, not freed, dtype,
+// Loads the native addons (cpu: the launchers implemented as native SIMD C++, native/cpu/; emu: kernels/*.cu
+// compiled by g++ against the CUDA emulator; cuda: nvcc) and wraps each as a Backend. Every argument is checked here (storage of this backend, not freed, dtype,
 // length against the shape, sizes) before it crosses into C++; the C++ glue (native/*.cc) only unwraps,
 // launches and turns CUDA errors into JS Errors, which are re-thrown here prefixed with the backend name.
 import { existsSync } from 'node:fs';
@@ -12,7 +12,7 @@ import type {
   SgdStepArgs, SoftmaxXentBackwardArgs, SoftmaxXentForwardArgs, Storage, TypedArray,
 } from './backend.js';
 
-export type NativeKind = 'emu' | 'cuda';
+export type NativeKind = 'cpu' | 'emu' | 'cuda';
 
 /** The addon's device buffer (native/storage.cc); opaque here apart from dispose(). */
 interface DeviceBuffer {
@@ -93,6 +93,7 @@ function packageRoot(): string {
 }
 
 const ADDONS: Record<NativeKind, { file: string; env: string; log: string }> = {
+  cpu: { file: 'build/Release/lstm_cuda_cpu.node', env: 'LSTM_CUDA_CPU_ADDON', log: 'build/native-emu.log' },
   emu: { file: 'build/Release/lstm_cuda_emu.node', env: 'LSTM_CUDA_EMU_ADDON', log: 'build/native-emu.log' },
   cuda: { file: 'build/cuda/Release/lstm_cuda.node', env: 'LSTM_CUDA_CUDA_ADDON', log: 'build/native-cuda.log' },
 };
@@ -110,7 +111,7 @@ function oneLine(e: unknown): string {
 const loadedBackends = new Map<NativeKind, { backend?: Backend; reason?: string }>();
 
 /**
- * The emu or cuda backend, or the one-line reason it is unavailable (addon not built, failed to load,
+ * The cpu, emu or cuda backend, or the one-line reason it is unavailable (addon not built, failed to load,
  * no CUDA device). Never throws; loads each kind once.
  */
 export function loadNativeBackend(kind: NativeKind): { backend?: Backend; reason?: string } {
@@ -174,7 +175,7 @@ function product(shape: Record<string, number>): number {
 
 // ---------------------------------------------------------------------------------------- backend
 
-/** The emu or cuda backend over its addon. Extra beyond Backend: emptyCache(), memory() details. */
+/** The cpu, emu or cuda backend over its addon. Extra beyond Backend: emptyCache(), memory() details. */
 export class NativeBackend implements Backend {
   readonly name: NativeKind;
   readonly deviceName: string;

@@ -6,6 +6,7 @@
 // visible SKIP line where there is no GPU. Sizes stay small: the emulator runs ~0.5 GFLOP/s.
 import test from 'tape';
 import { forEachNativeBackend } from './native_backends.js';
+import type { NativeKind } from '../src/native.js';
 import type { Backend, Storage, TypedArray } from '../src/backend.js';
 import { refBackend as refBe } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
@@ -99,7 +100,7 @@ function twin(
   for (const k of exact) sw.exact(label, k, got[k], ref[k]);
 }
 
-function suite(kind: 'emu' | 'cuda', be: Backend): void {
+function suite(kind: NativeKind, be: Backend): void {
   const t0 = Date.now();
   let baseline = { liveCount: 0, liveBytes: 0 };
   const name = (s: string) => `${kind}: ${s}`;

@@ -1,8 +1,9 @@
-// The whole model on the emulated CUDA kernels against the ref reference (issue: native addon):
-// Embedding → 2-layer Stack (dropout between layers) → Linear → crossEntropy, forward, backward and one Adam
-// step from the same seeds: emu matches ref within atol + rtol·|ref|; the dropout masks are the same on both
-// (a wrong mask changes the loss far beyond the tolerance). Then 2,000 training steps of a small model on emu
-// keep the addon's live allocation count and bytes flat. emu is always built, so its absence is a failure.
+// The whole model on each native backend that every npm install builds (cpu: the native CPU kernels; emu: the
+// emulated CUDA kernels) against the ref reference: Embedding → 2-layer Stack (dropout between layers) →
+// Linear → crossEntropy, forward, backward and one Adam step from the same seeds: the backend matches ref
+// within atol + rtol·|ref|; the dropout masks are the same on both (a wrong mask changes the loss far beyond
+// the tolerance). Then 2,000 training steps of a small model keep the addon's live allocation count and bytes
+// flat. Both are always built, so the absence of either is a failure.
 import test from 'tape';
 import { Adam, Embedding, Linear, Stack, Tensor, crossEntropy, devices, getBackend, tidy, type DeviceName } from '../src/index.js';
 
@@ -56,19 +57,20 @@ function close(t: test.Test, what: string, got: number[], ref: number[], atol: n
     (bad > 0 ? ` (${bad} outside; first at ${first}: ${got[first]} vs ${ref[first]})` : ''));
 }
 
-const emu = devices().find((d) => d.name === 'emu');
+for (const kind of ['cpu', 'emu'] as const) {
+const emu = devices().find((d) => d.name === kind);
 
-test('emu is available (it is built by every npm install)', (t) => {
-  t.ok(emu?.available, `emu: ${emu?.available ? emu.deviceName : emu?.reason}`);
+test(`${kind} is available (it is built by every npm install)`, (t) => {
+  t.ok(emu?.available, `${kind}: ${emu?.available ? emu.deviceName : emu?.reason}`);
   t.end();
 });
 
 for (const dropout of [0, 0.4]) {
-  test(`whole model, dropout ${dropout}: emu matches ref in loss, every gradient and one Adam step`, (t) => {
-    if (!emu?.available) { t.fail('emu not available'); return t.end(); }
+  test(`whole model, dropout ${dropout}: ${kind} matches ref in loss, every gradient and one Adam step`, (t) => {
+    if (!emu?.available) { t.fail(`${kind} not available`); return t.end(); }
     const ref = step('ref', dropout);
-    const got = step('emu', dropout);
-    t.ok(Math.abs(got.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `loss: ref ${ref.loss}, emu ${got.loss}`);
+    const got = step(kind, dropout);
+    t.ok(Math.abs(got.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `loss: ref ${ref.loss}, ${kind} ${got.loss}`);
     for (let i = 0; i < ref.grads.length; i++) {
       const scale = Math.max(...ref.grads[i].map(Math.abs));
       close(t, `grad ${ref.names[i]}`, got.grads[i], ref.grads[i], 1e-5 * scale, 1e-4);
@@ -82,13 +84,13 @@ for (const dropout of [0, 0.4]) {
   });
 }
 
-test('2,000 training steps on emu keep live allocations flat', (t) => {
-  if (!emu?.available) { t.fail('emu not available'); return t.end(); }
-  const be = getBackend('emu');
-  const m = build('emu', 0.2);
+test(`2,000 training steps on ${kind} keep live allocations flat`, (t) => {
+  if (!emu?.available) { t.fail(`${kind} not available`); return t.end(); }
+  const be = getBackend(kind);
+  const m = build(kind, 0.2);
   const opt = new Adam(m.params, { lr: 1e-2 });
-  const x = Tensor.from(xs, [T, B], { dtype: 'int32', device: 'emu' });
-  const y = Tensor.from(ys, [T * B], { dtype: 'int32', device: 'emu' });
+  const x = Tensor.from(xs, [T, B], { dtype: 'int32', device: kind });
+  const y = Tensor.from(ys, [T * B], { dtype: 'int32', device: kind });
   const trainStep = () => {
     const loss = tidy(() => {
       const { output } = m.lstm.forward(m.embed.forward(x));
@@ -111,7 +113,7 @@ test('2,000 training steps on emu keep live allocations flat', (t) => {
     if (i % 50 === 0) peak = Math.max(peak, be.memory().liveBytes);
   }
   const end = be.memory();
-  t.comment(`2,000 steps on emu in ${((Date.now() - t0) / 1000).toFixed(1)} s: live after step 2 ${after2.liveCount} / ${after2.liveBytes} B, ` +
+  t.comment(`2,000 steps on ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s: live after step 2 ${after2.liveCount} / ${after2.liveBytes} B, ` +
     `after step 2,000 ${end.liveCount} / ${end.liveBytes} B, cached ${end.cachedBytes} B; loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
   t.deepEqual([end.liveCount, end.liveBytes], [after2.liveCount, after2.liveBytes], 'live count and bytes equal after step 2 and step 2,000');
   t.equal(peak, after2.liveBytes, 'live bytes never above the step-2 level at any sample');
@@ -120,3 +122,4 @@ test('2,000 training steps on emu keep live allocations flat', (t) => {
   x.dispose(); y.dispose();
   t.end();
 });
+}

@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import type { Backend } from '../src/backend.js';
 import { refBackend as refBe } from '../src/cpu/index.js';
 import { collectInfo, formatInfo } from '../src/cli/info.js';
-import { NativeBackend } from '../src/native.js';
+import { NativeBackend, type NativeKind } from '../src/native.js';
 import { RngStream } from '../src/rng.js';
 
 function uniform(n: number, rng: RngStream): Float32Array {
@@ -41,7 +41,7 @@ function live(be: Backend): [number, number] {
   return [m.liveCount, m.liveBytes];
 }
 
-function suite(kind: 'emu' | 'cuda', be: NativeBackend): void {
+function suite(kind: NativeKind, be: NativeBackend): void {
   test(`${kind}: a failed allocation is a clear Error naming the allocation`, (t) => {
     const before = live(be);
     const huge = 2 ** 48; // 1 PiB of float32
@@ -185,17 +185,18 @@ function suite(kind: 'emu' | 'cuda', be: NativeBackend): void {
 
 test('lstm-cuda info: every backend with its device line or reason, the default device and why', (t) => {
   const report = collectInfo();
-  t.deepEqual(report.backends.map((b) => b.name), ['ref', 'emu', 'cuda'], 'ref, emu, cuda listed');
+  t.deepEqual(report.backends.map((b) => b.name), ['ref', 'cpu', 'emu', 'cuda'], 'ref, cpu, emu, cuda listed');
   for (const b of report.backends) {
     t.ok(b.available ? typeof b.deviceName === 'string' && b.memory !== undefined : typeof b.reason === 'string' && !b.reason.includes('\n'),
       `${b.name}: ${b.available ? `available on ${b.deviceName}` : `unavailable, one-line reason: ${b.reason}`}`);
   }
-  t.ok(report.backends[1].available, 'emu is available');
-  const cudaUp = report.backends[2].available;
+  t.ok(report.backends[1].available && report.backends[2].available, 'cpu and emu are available');
+  const cudaUp = report.backends[3].available;
   const env = process.env.LSTM_CUDA_DEVICE;
-  if (env === undefined || env === '') t.equal(report.default.name, cudaUp ? 'cuda' : 'ref', `default ${report.default.name}: ${report.default.why}`);
+  if (env === undefined || env === '') t.equal(report.default.name, cudaUp ? 'cuda' : 'cpu', `default ${report.default.name}: ${report.default.why}`);
   const text = formatInfo(report);
   t.ok(/^emu +available +CUDA emulator/m.test(text) && /^default device: /m.test(text), 'the text report has a line per backend and the default');
+  t.ok(/^cpu +available +CPU \((AVX-512|AVX2\+FMA|NEON|portable[^,]*), \d+ threads?\)/m.test(text), 'the cpu line names its SIMD path and thread count');
   t.end();
 });
 

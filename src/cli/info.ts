@@ -1,4 +1,4 @@
-// `lstm-cuda info [--json]`: every backend (ref, emu, cuda) with its device line or the one-line reason it
+// `lstm-cuda info [--json]`: every backend (ref, cpu, emu, cuda) with its device line or the one-line reason it
 // is unavailable, the default device and why, and each available backend's allocator counters.
 import { defaultDevice, devices, getBackend } from '../device.js';
 import type { DeviceName, MemoryStats } from '../backend.js';
@@ -16,10 +16,19 @@ interface BackendReport {
   available: boolean;
   deviceName?: string;
   reason?: string;
-  /** the addon file (emu, cuda) */
+  /** what the backend is, in a few words */
+  kind: string;
+  /** the addon file (cpu, emu, cuda) */
   addon?: string;
   memory?: MemoryStats & Record<string, number>;
 }
+
+const KINDS: Record<DeviceName, string> = {
+  ref: 'TypeScript reference (float32/float64)',
+  cpu: 'native CPU backend (C++, SIMD, threads)',
+  emu: 'the CUDA kernels on the CUDA emulator',
+  cuda: 'the CUDA kernels on an NVIDIA GPU',
+};
 
 interface InfoReport {
   backends: BackendReport[];
@@ -38,12 +47,15 @@ function defaultReason(backends: BackendReport[]): { name?: DeviceName; why: str
   if (env !== undefined && env !== '') return { name, why: `set by LSTM_CUDA_DEVICE=${env}` };
   if (name === 'cuda') return { name, why: 'a CUDA device is present' };
   const cuda = backends.find((b) => b.name === 'cuda');
-  return { name, why: `cuda is unavailable: ${cuda?.reason ?? 'unknown reason'}` };
+  const noCuda = `cuda is unavailable: ${cuda?.reason ?? 'unknown reason'}`;
+  if (name === 'cpu') return { name, why: `${noCuda}; cpu is the native CPU backend` };
+  const cpu = backends.find((b) => b.name === 'cpu');
+  return { name, why: `${noCuda}; cpu is unavailable: ${cpu?.reason ?? 'unknown reason'}` };
 }
 
 export function collectInfo(): InfoReport {
   const backends: BackendReport[] = devices().map((d) => {
-    const r: BackendReport = { ...d };
+    const r: BackendReport = { ...d, kind: KINDS[d.name] };
     if (d.name !== 'ref') r.addon = addonPath(d.name as NativeKind);
     if (d.available) r.memory = getBackend(d.name).memory() as MemoryStats & Record<string, number>;
     return r;
@@ -61,6 +73,7 @@ export function formatInfo(r: InfoReport): string {
   const lines: string[] = [];
   for (const b of r.backends) {
     lines.push(`${b.name.padEnd(5)} ${b.available ? 'available  ' : 'unavailable'}  ${b.available ? b.deviceName : b.reason}`);
+    lines.push(`      ${b.kind}`);
     if (b.addon) lines.push(`      addon: ${b.addon}`);
     if (b.memory) {
       const m = b.memory;
