@@ -20,7 +20,7 @@ const USAGE = 'usage: lstm-cuda demo [--minutes M] [--out DIR] [--device D]';
 const SPEC: Record<string, FlagSpec> = {
   minutes: { type: 'number', min: 0.05, help: 'training time in minutes', default: 2 },
   out: { type: 'string', help: 'run directory (overwritten)', default: join('runs', 'demo') },
-  device: { type: 'string', choices: ['ref', 'cuda', 'emu'], help: 'device (default: cuda when present, else ref)' },
+  device: { type: 'string', choices: ['cpu', 'cuda', 'ref', 'emu'], help: 'device (default: cuda when present, else cpu)' },
   kb: { type: 'integer', min: 10, max: 4000, help: 'corpus size in KB', default: 400 },
   seed: { type: 'integer', min: 0, max: 4294967295, help: 'random seed', default: 1 },
   quiet: { type: 'boolean', help: 'no progress bar or samples during training' },

@@ -19,7 +19,7 @@ const SPEC: Record<string, FlagSpec> = {
   count: { type: 'integer', help: 'number of samples', default: 1, min: 1 },
   seed: { type: 'integer', help: 'random seed (default: random)', min: 0, max: 4294967295 },
   json: { type: 'boolean', help: 'print JSON (per-token token, char, logp, entropy and totals) instead of text' },
-  device: { type: 'string', help: 'ref | cuda | emu (default: the default device)', choices: ['ref', 'cuda', 'emu'] },
+  device: { type: 'string', help: 'cpu | cuda | ref | emu (default: the default device)', choices: ['cpu', 'cuda', 'ref', 'emu'] },
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -42,7 +42,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   epochs: { type: 'integer', min: 0, help: 'stop after this many epochs (default 10 when no --steps/--minutes)' },
   minutes: { type: 'number', min: 0, help: 'stop after this many minutes (0 = no limit)' },
   val: { type: 'number', min: 0, max: 0.5, help: `fraction held out for validation${def(D.val)}` },
-  device: { type: 'string', choices: ['ref', 'cuda', 'emu'], help: 'device (default: cuda when present, else ref)' },
+  device: { type: 'string', choices: ['cpu', 'cuda', 'ref', 'emu'], help: 'device (default: cuda when present, else cpu)' },
   seed: { type: 'integer', min: 0, max: 4294967295, help: `random seed: init, dropout, data order, split${def(D.seed)}` },
   'eval-every': { type: 'integer', min: 0, help: `validate every N steps${def(D.evalEvery)}` },
   'save-every': { type: 'integer', min: 0, help: `save the latest checkpoint every N steps${def(D.saveEvery)}` },
