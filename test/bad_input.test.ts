@@ -65,7 +65,7 @@ const cases: Case[] = [
   { name: 'linear of float64 input and float32 weight', fn: () => linear(Tensor.zeros([2, 3], { ...CPU, dtype: 'float64' }), Tensor.zeros([2, 3], CPU)), type: TypeError, message: /linear: dtype mismatch: x is float64 but weight is float32/ },
   { name: 'add of tensors on two devices', fn: () => a23().add(onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /add: device mismatch: a is on 'ref' but b is on 'emu'/ },
   { name: 'linear with the weight on another device', fn: () => linear(Tensor.zeros([2, 3], CPU), onOtherDevice([1, 2, 3, 4, 5, 6], [2, 3])), type: Error, message: /linear: device mismatch: x is on 'ref' but weight is on 'emu'/ },
-  { name: 'an unknown device', fn: () => Tensor.zeros([2], { device: 'tpu' as 'ref' }), type: TypeError, message: /unknown device "tpu"; expected one of ref, emu, cuda/ },
+  { name: 'an unknown device', fn: () => Tensor.zeros([2], { device: 'tpu' as 'ref' }), type: TypeError, message: /unknown device "tpu"; expected one of ref, cpu, emu, cuda/ },
   { name: 'an unknown dtype', fn: () => Tensor.zeros([2], { ...CPU, dtype: 'float16' as 'float32' }), type: TypeError, message: /unknown dtype "float16"/ },
   { name: 'an int32 tensor requiring grad', fn: () => Tensor.from([1, 2], [2], { ...I32, requiresGrad: true }), type: TypeError, message: /int32 tensor cannot require grad/ },
   // targets and indices
