@@ -59,7 +59,7 @@ export function exportReference(dir: string, device: DeviceName, seed: number): 
 }
 
 const FLAGS: Record<string, FlagSpec> = {
-  device: { type: 'string', help: 'backend (default: the default device)', choices: ['ref', 'emu', 'cuda'] },
+  device: { type: 'string', help: 'backend (default: the default device)', choices: ['cpu', 'ref', 'emu', 'cuda'] },
   seed: { type: 'integer', help: 'weights and batch seed', min: 0, max: 2 ** 32 - 1, default: 5 },
 };
 

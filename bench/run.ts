@@ -28,7 +28,7 @@ export const BENCHES: Record<string, (ctx: BenchContext) => void> = {
 };
 
 const FLAGS: Record<string, FlagSpec> = {
-  device: { type: 'string', help: 'backend (default: the default device)', choices: ['ref', 'emu', 'cuda'] },
+  device: { type: 'string', help: 'backend (default: the default device)', choices: ['cpu', 'ref', 'emu', 'cuda'] },
   json: { type: 'boolean', help: 'print JSON lines only (one per measurement)' },
   quick: { type: 'boolean', help: 'tiny sizes and few repeats (ref, emu, CI)' },
   only: { type: 'string', help: `comma-separated benchmarks: ${Object.keys(BENCHES).join(', ')}` },

@@ -38,13 +38,13 @@ export interface TrainStepResult {
   repeats: number;
 }
 
-type ModelConfig = Omit<TrainStepConfig, 'repeats' | 'warmup'>;
+export type ModelConfig = Omit<TrainStepConfig, 'repeats' | 'warmup'>;
 
 /**
  * The model, Adam and one fixed batch on c.device (weights from fixed seeds: the same on every backend);
  * step() runs one training step and returns its loss (throws if it is not finite).
  */
-function trainStepSetup(c: ModelConfig): { step(): number; dispose(): void } {
+export function trainStepSetup(c: ModelConfig): { step(): number; dispose(): void } {
   // shapes: tokens [T,B] -> embeddings [T,B,D] -> Stack output [T,B,H] -> logits [T·B,V]
   const opts = { device: c.device, dtype: c.dtype };
   class Model extends Module {
@@ -133,7 +133,7 @@ export function trainStepBench(ctx: BenchContext): void {
 }
 
 const FLAGS: Record<string, FlagSpec> = {
-  device: { type: 'string', help: 'backend', choices: ['ref', 'emu', 'cuda'], default: 'ref' },
+  device: { type: 'string', help: 'backend', choices: ['cpu', 'ref', 'emu', 'cuda'], default: 'ref' },
   dtype: { type: 'string', help: 'float dtype', choices: ['float32', 'float64'], default: 'float32' },
   V: { type: 'integer', help: 'vocabulary size', min: 1, default: 96 },
   D: { type: 'integer', help: 'embedding size', min: 1, default: 96 },

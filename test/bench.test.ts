@@ -81,7 +81,7 @@ test('bench runner: --only selects benchmarks; bad flags are clear errors', (t) 
   t.equal(unknown.stdout, '', 'and prints no measurement');
   const badDevice = runBench(['--device', 'gpu']);
   t.equal(badDevice.status, 2, '--device gpu exits 2');
-  t.match(badDevice.stderr, /--device must be one of ref, emu, cuda/, 'and lists the devices');
+  t.match(badDevice.stderr, /--device must be one of cpu, ref, emu, cuda/, 'and lists the devices');
   const badRepeats = runBench(['--repeats', '0']);
   t.match(badRepeats.stderr, /--repeats must be ≥ 1/, '--repeats 0 is refused');
   t.end();

@@ -63,8 +63,8 @@ constexpr int kOk = 0, kErrMemory = 2;  // cudaSuccess, cudaErrorMemoryAllocatio
 inline V vload(const float* p) { return *reinterpret_cast<const VU*>(p); }
 inline void vstore(float* p, V v) { *reinterpret_cast<VU*>(p) = v; }
 inline V vset(float x) {
-  V v = {};
-  return v + x;
+  const V zero = {};
+  return x - zero;  // x - (+0) is x for every x, so this folds to a broadcast
 }
 inline int imin(int a, int b) { return a < b ? a : b; }
 inline int imax(int a, int b) { return a > b ? a : b; }
@@ -472,11 +472,22 @@ int lstm_forward_impl(int T, int B, int I, int H, const float* x, const float* w
         const int u0 = blk * UB, nu = imin(UB, H - u0);
         for (int b = 0; b < B; ++b) {
           float* g = gt + b * G;
+          const float* xb = xt + (ptrdiff_t)b * I;
+          const float* hb = hp + (ptrdiff_t)b * H;
           for (int q = 0; q < 4; ++q) {
-            for (int u = u0; u < u0 + nu; ++u) {
+            int u = u0;
+            for (; u + 4 <= u0 + nu; u += 4) {  // 4 rows at a time: independent FMA chains
               const int row = q * H + u;
-              g[row] = dot1(I, xt + (ptrdiff_t)b * I, w_ih + (ptrdiff_t)row * I) +
-                       dot1(H, hp + (ptrdiff_t)b * H, w_hh + (ptrdiff_t)row * H);
+              const float* wi = w_ih + (ptrdiff_t)row * I;
+              const float* wh = w_hh + (ptrdiff_t)row * H;
+              float di[4], dh[4];
+              dot4(I, xb, wi, wi + I, wi + 2 * (ptrdiff_t)I, wi + 3 * (ptrdiff_t)I, di);
+              dot4(H, hb, wh, wh + H, wh + 2 * (ptrdiff_t)H, wh + 3 * (ptrdiff_t)H, dh);
+              for (int e = 0; e < 4; ++e) g[row + e] = di[e] + dh[e];
+            }
+            for (; u < u0 + nu; ++u) {
+              const int row = q * H + u;
+              g[row] = dot1(I, xb, w_ih + (ptrdiff_t)row * I) + dot1(H, hb, w_hh + (ptrdiff_t)row * H);
             }
           }
         }

@@ -87,7 +87,7 @@ class Pool {
     uint64_t seen = gen_of(claim_.load(std::memory_order_acquire));
     for (;;) {
       uint64_t g = gen_of(claim_.load(std::memory_order_acquire));
-      for (int spin = 0; g == seen && spin < 20000; ++spin) {
+      for (int spin = 0; g == seen && spin < 3000; ++spin) {  // ~0.1 ms
         cpu_relax();
         g = gen_of(claim_.load(std::memory_order_acquire));
       }

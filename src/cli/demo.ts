@@ -11,7 +11,7 @@ import { withInterrupt } from './interrupt.js';
 import { defaultDevice, getBackend } from '../device.js';
 import type { DeviceName } from '../backend.js';
 import { trainCharRNN } from '../train/trainer.js';
-import { DEFAULT_TRAIN_OPTIONS } from '../train/options.js';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../train/options.js';
 import { loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { sample } from '../sample/sample.js';
 
@@ -27,6 +27,18 @@ const SPEC: Record<string, FlagSpec> = {
 };
 
 const PRIMES = ['The ', 'I think ', 'In 2013, ', 'What is the '];
+
+// The model per device, sized for what two minutes of training on it can fit (bench/results/ has the
+// validation losses these choices were made from): cuda the standard size; cpu (the native backend,
+// tens of thousands of chars/s on 2 cores) two layers of 128; ref and emu (a few thousand chars/s) a small
+// one-layer model, since more updates of a smaller model beat fewer of a bigger one in two minutes.
+const SMALL = { layers: 1, hidden: 96, embed: 32, seq: 32, batch: 16, lr: 1e-2 };
+const DEMO_MODELS: Record<DeviceName, Partial<TrainOptions>> = {
+  cuda: { layers: 2, hidden: 512, embed: 64, seq: 128, batch: 64, lr: 3e-3 },
+  cpu: { layers: 2, hidden: 128, embed: 48, seq: 64, batch: 32, lr: 3e-3 },
+  ref: SMALL,
+  emu: SMALL,
+};
 
 /** Short, plain-ASCII sentences from nlp-corpus, one per line, up to `bytes` in total. */
 export function demoCorpus(bytes: number): string {
@@ -52,17 +64,12 @@ export async function run(argv: string[]): Promise<number> {
   const file = join(out, 'corpus.txt');
   const text = demoCorpus((f.kb as number) * 1024);
   writeFileSync(file, text);
-  const gpu = device === 'cuda';
   console.log(`lstm-cuda demo: training a char-rnn for ${f.minutes} minute(s) on ${device} (${getBackend(device).deviceName})`);
   console.log(`corpus: ${text.split('\n').length - 1} sentences (${(text.length / 1024).toFixed(0)} KB) from the nlp-corpus package, written to ${file}`);
   console.log('Ctrl-C stops training early (the checkpoint is saved) and goes on to sampling.\n');
   const res = await withInterrupt((signal) => trainCharRNN({
     ...DEFAULT_TRAIN_OPTIONS, file, out, device, minutes: f.minutes as number, seed: f.seed as number, quiet: !!f.quiet,
-    // ref: a small one-layer model (the TypeScript backend does a few thousand chars/s on 2 cores; more
-    // updates of a smaller model beat fewer of a bigger one in two minutes); cuda: the standard size
-    ...(gpu
-      ? { layers: 2, hidden: 512, embed: 64, seq: 128, batch: 64, lr: 3e-3 }
-      : { layers: 1, hidden: 96, embed: 32, seq: 32, batch: 16, lr: 1e-2 }),
+    ...DEMO_MODELS[device],
     lrDecay: 0.9, evalEvery: 200, saveEvery: 500, sampleEvery: 300, sampleLength: 100,
   }, { signal }), 'interrupt: stopping training after this step and saving (Ctrl-C again to quit)');
   console.log(res.message);
