@@ -5,15 +5,18 @@
 //   gemm_big_kernel       128×128 block tile, BK = 8, 256 threads, 8×8 register micro-tile, float4 global
 //                         and shared loads, double-buffered shared tiles (one barrier per tile). For large
 //                         problems whose operands are 16-byte aligned with leading dimensions % 4 == 0.
-//   gemm_tile_kernel<R>   (16R)×(16R) block tile (R = 4, 2, 1: 64×64, 32×32, 16×16), BK = 128/R, 256
-//                         threads, an R×R micro-tile, scalar loads prefetched one tile ahead into
-//                         registers. The general path: any M, N, K, any alignment (edges zero-filled on
-//                         load, guarded on store).
+//   gemm_mid_kernel       64×64 block tile, BK = 16, 256 threads, a 4×4 register micro-tile read as float4
+//                         from shared memory, scalar global loads (any alignment) prefetched one tile
+//                         ahead; deterministic split-K over gridDim.z when the tiles alone would leave
+//                         SMs idle (the per-step LSTM GEMMs at small M).
+//   gemm_tile_kernel<1>   16×16 block tile, BK = 128, 256 threads, one output each: small M or N.
 //   gemm_skinny_kernel    M ≤ 8 (the recurrent GEMMs, M = B): a block owns 32 columns of C and all M rows,
 //                         its 8 warps split K; the partial sums are reduced in shared memory in a fixed
 //                         order (deterministic). Keeps the per-step GEMM of a small batch from idling 95%.
 // Every output element is one thread's sum over k in increasing order (skinny: 8 such partial sums added
-// in a fixed order): results are deterministic, no atomics.
+// in a fixed order; split-K: S slice sums added in slice order): results are deterministic, no float
+// atomics (split-K counts finished slices with an integer ticket). The split depends on the device's SM
+// count, so two GPU models may differ in the last bits; one GPU always gives the same bits.
 // Launcher: gemm() picks the kernel; sizes 0 are a no-op (K = 0 still applies beta to C).
 //
 // Products are written a*b + c, not fmaf(): nvcc contracts them into FMAs anyway, and g++ (no -mfma)
@@ -35,6 +38,11 @@ constexpr int TILE_THREADS = 256;
 constexpr int BIG_T = 128, BIG_K = 8, BIG_THREADS = 256, BIG_LDS = BIG_T + 4;  // +4: rows stay 16-B aligned
 constexpr int SKINNY_N = 32, SKINNY_K = 128, SKINNY_THREADS = 256, SKINNY_GROUPS = SKINNY_THREADS / 32;
 constexpr int SKINNY_KPG = SKINNY_K / SKINNY_GROUPS;  // k values per group per tile
+// +8: rows stay 16-B aligned for the float4 reads, and the mma fragment reads (row k+t, column g) of a
+// warp hit 32 distinct banks (8t + g)
+constexpr int MID_T = 64, MID_K = 16, MID_THREADS = 256, MID_LDS = MID_T + 8;
+// split-K: the slices' partial tiles (S·M·N ≤ SPLITK_FLOATS) and one ticket per output tile
+constexpr int SPLITK_FLOATS = 1 << 21, SPLITK_MAX_TILES = 4096, SPLITK_MAX_SLICES = 32;
 
 // Floats of shared memory each kernel carves out of gemm_smem (layouts in the kernels).
 __host__ __device__ constexpr int tile_smem_floats(int R) { return 2 * (128 / R) * (16 * R + 1); }
@@ -42,15 +50,18 @@ __host__ __device__ constexpr int big_smem_floats() { return 2 * 2 * BIG_K * BIG
 __host__ __device__ constexpr int skinny_smem_floats(int MM) {
   return SKINNY_K * MM + SKINNY_K * (SKINNY_N + 1) + SKINNY_GROUPS * MM * SKINNY_N;
 }
+__host__ __device__ constexpr int mid_smem_floats() { return 2 * MID_K * MID_LDS; }
 __host__ __device__ constexpr int cmax(int a, int b) { return a > b ? a : b; }
 constexpr int GEMM_SMEM_FLOATS =
-    cmax(cmax(cmax(tile_smem_floats(1), tile_smem_floats(2)), cmax(tile_smem_floats(4), big_smem_floats())),
-         skinny_smem_floats(8));
+    cmax(cmax(cmax(tile_smem_floats(1), mid_smem_floats()), big_smem_floats()), skinny_smem_floats(8));
 
 // The one static shared buffer of every GEMM kernel (its largest user's size). On the GPU each kernel
 // gets its own copy as usual; under the emulator each __shared__ array is a thread_local of the addon,
 // and per-kernel arrays over the 24 template instantiations would add ~450 KiB to its TLS block.
 __shared__ __align__(16) float gemm_smem[GEMM_SMEM_FLOATS];
+
+__device__ float splitk_partials[SPLITK_FLOATS];     // [S][M][N] raw products of each K slice
+__device__ unsigned splitk_tickets[SPLITK_MAX_TILES];  // slices finished per output tile (0 between launches)
 
 // ------------------------------------------------------------------------------------------ kernels
 
@@ -89,8 +100,8 @@ __device__ __forceinline__ void store_tile(float* __restrict__ S, int tid,
   }
 }
 
-// grid: (ceil(M/(16R)), ceil(N/(16R))); block: 256 = 16×16 threads; block tile 16R × 16R (R = 4: 64×64;
-// R = 2, 1: 32×32, 16×16 for small problems, more blocks), K tiles of 128/R: each thread loads 8 floats
+// grid: (ceil(M/(16R)), ceil(N/(16R))); block: 256 = 16×16 threads; block tile 16R × 16R (the launcher
+// uses R = 1, 16×16, for problems too small for the mid kernel), K tiles of 128/R: each thread loads 8 floats
 // of each operand per tile, so small (latency-bound) problems make few, wide round trips, and the next
 // tile's loads are issued before this tile's FMAs.
 // Thread (tx,ty) owns rows m0+ty+16i and columns n0+tx+16j (i,j < R): the strided micro-tile makes the
@@ -288,11 +299,109 @@ __global__ void __launch_bounds__(BIG_THREADS, 2)  // ≤ 128 registers: 2 block
   }
 }
 
+// The mid-size path, with split-K. grid: (ceil(M/64), ceil(N/64), S); block 256 = 16×16 threads, each a
+// 4×4 register micro-tile (rows 4ty..4ty+3, columns 4tx..4tx+3) read from the k-major shared tiles as
+// float4 (16 FMAs per 2 shared loads); BK = 16, the next tile's global loads (scalar, any alignment,
+// edges zero-filled) in flight during this tile's FMAs. Block z sums k in [z·kchunk, (z+1)·kchunk).
+// S = 1: C = alpha·acc + beta·C directly. S > 1: each slice stores its raw tile in splitk_partials
+// [z][M][N]; the slice that finishes last (an integer ticket per output tile, no float atomics) adds the
+// S slices in order z = 0..S-1 and writes C: the same bits whichever slice finishes last.
+template <bool TA, bool TB>
+__global__ void __launch_bounds__(MID_THREADS, 2)  // stated: else ptxas aims at 3 blocks and spills
+    gemm_mid_kernel(int M, int N, int K, int kchunk, float alpha, const float* __restrict__ A,
+                    const float* __restrict__ B, float beta, float* __restrict__ C) {
+  // shapes: op(A) [M,K], op(B) [K,N], C [M,N]; splitk_partials [gridDim.z][M][N]
+  float(*As)[MID_LDS] = reinterpret_cast<float(*)[MID_LDS]>(gemm_smem);                   // [MID_K][MID_LDS]
+  float(*Bs)[MID_LDS] = reinterpret_cast<float(*)[MID_LDS]>(gemm_smem + MID_K * MID_LDS);  // [MID_K][MID_LDS]
+  __shared__ bool is_last;
+  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  const int m0 = blockIdx.x * MID_T, n0 = blockIdx.y * MID_T;
+  const int kbeg = blockIdx.z * kchunk, kend = kbeg + kchunk < K ? kbeg + kchunk : K;
+  const int lda = TA ? M : K, ldb = TB ? K : N;
+  float acc[4][4];
+  GEMM_UNROLL
+  for (int i = 0; i < 4; ++i)
+    GEMM_UNROLL
+    for (int j = 0; j < 4; ++j) acc[i][j] = 0.f;
+
+  using T = Tile<MID_K, MID_T, MID_THREADS>;
+  float va[T::PER_THREAD], vb[T::PER_THREAD];
+  fetch_tile<MID_K, MID_T, MID_THREADS, !TA>(A, lda, m0, M, kbeg, kend, tid, va);
+  fetch_tile<MID_K, MID_T, MID_THREADS, TB>(B, ldb, n0, N, kbeg, kend, tid, vb);
+  for (int k0 = kbeg; k0 < kend; k0 += MID_K) {
+    store_tile<MID_K, MID_T, MID_THREADS, !TA, MID_LDS>(&As[0][0], tid, va);
+    store_tile<MID_K, MID_T, MID_THREADS, TB, MID_LDS>(&Bs[0][0], tid, vb);
+    __syncthreads();  // tiles complete before anyone reads them
+    if (k0 + MID_K < kend) {  // next tile's loads in flight during this tile's FMAs
+      fetch_tile<MID_K, MID_T, MID_THREADS, !TA>(A, lda, m0, M, k0 + MID_K, kend, tid, va);
+      fetch_tile<MID_K, MID_T, MID_THREADS, TB>(B, ldb, n0, N, k0 + MID_K, kend, tid, vb);
+    }
+    GEMM_UNROLL
+    for (int kk = 0; kk < MID_K; ++kk) {
+      const float4 a4 = *reinterpret_cast<const float4*>(&As[kk][4 * ty]);
+      const float4 b4 = *reinterpret_cast<const float4*>(&Bs[kk][4 * tx]);
+      const float a[4] = {a4.x, a4.y, a4.z, a4.w}, b[4] = {b4.x, b4.y, b4.z, b4.w};
+      GEMM_UNROLL
+      for (int i = 0; i < 4; ++i)
+        GEMM_UNROLL
+        for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
+    }
+    __syncthreads();  // everyone done reading before the next tile overwrites
+  }
+
+  const int S = (int)gridDim.z;
+  if (S > 1) {  // this slice's raw tile out; the tile's last slice adds all slices in order
+    float* mine = splitk_partials + (size_t)blockIdx.z * M * N;
+    GEMM_UNROLL
+    for (int i = 0; i < 4; ++i) {
+      const int m = m0 + 4 * ty + i;
+      GEMM_UNROLL
+      for (int j = 0; j < 4; ++j) {
+        const int n = n0 + 4 * tx + j;
+        if (m < M && n < N) mine[(size_t)m * N + n] = acc[i][j];
+      }
+    }
+    __threadfence();  // every thread's partials visible before thread 0 takes the ticket
+    __syncthreads();
+    const unsigned tile = blockIdx.x + gridDim.x * blockIdx.y;
+    if (tid == 0) is_last = atomicAdd(&splitk_tickets[tile], 1u) == (unsigned)S - 1;
+    __syncthreads();
+    if (!is_last) return;
+    __threadfence();
+    const volatile float* p = splitk_partials;  // written by other blocks
+    GEMM_UNROLL
+    for (int i = 0; i < 4; ++i) {
+      const int m = m0 + 4 * ty + i;
+      GEMM_UNROLL
+      for (int j = 0; j < 4; ++j) {
+        const int n = n0 + 4 * tx + j;
+        if (m >= M || n >= N) continue;
+        float sum = 0.f;
+        for (int z = 0; z < S; ++z) sum += p[((size_t)z * M + m) * N + n];  // fixed order: deterministic
+        acc[i][j] = sum;
+      }
+    }
+    if (tid == 0) splitk_tickets[tile] = 0;
+  }
+  GEMM_UNROLL
+  for (int i = 0; i < 4; ++i) {
+    const int m = m0 + 4 * ty + i;
+    if (m >= M) continue;
+    GEMM_UNROLL
+    for (int j = 0; j < 4; ++j) {
+      const int n = n0 + 4 * tx + j;
+      if (n >= N) continue;
+      float* c = C + (size_t)m * N + n;
+      *c = beta == 0.f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *c;  // beta 0: C unread
+    }
+  }
+}
+
 // grid: ceil(N/32); block: 256 = 8 warps. Requires M ≤ MM. Lane n owns column n0+n; warp g sums the k
 // values 16g .. 16g+15 of every 128-wide K tile for all MM rows, then the 8 partial sums are added in
 // order g = 0..7 (deterministic). The next K tile's loads are issued before this tile's FMAs.
 template <bool TA, bool TB, int MM>
-__global__ void __launch_bounds__(SKINNY_THREADS)  // no 2-blocks cap: few blocks, registers over spills
+__global__ void __launch_bounds__(SKINNY_THREADS, 1)  // few blocks: registers over spills (unstated, ptxas spilled)
     gemm_skinny_kernel(int M, int N, int K, float alpha, const float* __restrict__ A,
                        const float* __restrict__ B, float beta, float* __restrict__ C) {
   // shapes: op(A) [M,K] with M ≤ MM, op(B) [K,N], C [M,N]
@@ -343,17 +452,42 @@ __global__ void __launch_bounds__(SKINNY_THREADS)  // no 2-blocks cap: few block
   }
 }
 
-// Kernel choice. M ≤ 8: the skinny kernel. Otherwise the largest tile whose edge padding stays modest
-// (128 needs M, N ≥ 96 and the float4 alignment; 64 needs M, N ≥ 48; 32 needs M, N ≥ 24; else 16).
-// On a GPU a tile size is also dropped when it gives fewer than MIN_BLOCKS blocks (an H100 has 132
-// SMs): more, smaller tiles then finish sooner. The emulator has no SMs to fill but pays a fiber switch
-// per thread per barrier, so there the larger tile always wins (and the size rules alone pick).
-#ifdef LSTM_CUDA_EMU
-constexpr long long MIN_BLOCKS = 1;
-#else
-constexpr long long MIN_BLOCKS = 128;
-#endif
+// SMs of the current device, asked once (132 when the runtime cannot say). The emulator reports the
+// SMs it emulates (LSTM_CUDA_EMU_SMS, default 132 like an H100 SXM), so it makes the GPU's choices below.
+int gemm_sm_count() {
+  static const int sms = [] {
+    int dev = 0, n = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
+      cudaGetLastError();  // not sticky: the next launch reports its own status
+      return 132;
+    }
+    return n > 0 ? n : 132;
+  }();
+  return sms;
+}
 
+// K slices for the mid kernel: enough CTAs for one per SM (at most SPLITK_MAX_SLICES), each slice at
+// least 4 K tiles, the partials within SPLITK_FLOATS. Returns S and sets kchunk (a multiple of MID_K).
+int gemm_splitk_slices(int M, int N, int K, int sms, int* kchunk) {
+  const long long tiles = (long long)((M + MID_T - 1) / MID_T) * ((N + MID_T - 1) / MID_T);
+  long long S = tiles >= sms || tiles > SPLITK_MAX_TILES ? 1 : (sms + tiles - 1) / tiles;
+  if (S > K / (4 * MID_K)) S = K / (4 * MID_K);
+  if (S > SPLITK_MAX_SLICES) S = SPLITK_MAX_SLICES;
+  while (S > 1 && S * M * N > SPLITK_FLOATS) --S;
+  if (S < 1) S = 1;
+  const int k_tiles = (K + MID_K - 1) / MID_K;
+  *kchunk = (int)((k_tiles + S - 1) / S) * MID_K;
+  return K == 0 ? 1 : (K + *kchunk - 1) / *kchunk;  // slices actually needed (the last one nonempty)
+}
+
+// Kernel choice (the same rule on a GPU and under the emulator):
+//   M ≤ 8                                   skinny (the recurrent GEMMs of a small batch)
+//   128-tile alignment, M, N ≥ 96 and at    big (128×128, 8×8 micro-tiles)
+//   least one 128-tile per SM
+//   M, N ≥ 24                               mid (64×64, 4×4 micro-tiles), split over K when its tiles
+//                                           alone are fewer than the SMs (the per-step LSTM GEMMs:
+//                                           [64×2048×512] 32 tiles × 5 slices, [64×512×2048] 8 × 16)
+//   else                                    tile R = 1 (16×16), any size
 template <bool TA, bool TB>
 cudaError_t gemm_launch(int M, int N, int K, float alpha, const float* A, const float* B, float beta,
                         float* C, cudaStream_t stream) {
@@ -364,27 +498,22 @@ cudaError_t gemm_launch(int M, int N, int K, float alpha, const float* A, const 
                   : launch(gemm_skinny_kernel<TA, TB, 8>, grid, dim3(SKINNY_THREADS), 0, stream, M, N, K,
                            alpha, A, B, beta, C);
   }
+  const int sms = gemm_sm_count();
   const bool vec_ok = (uintptr_t)A % 16 == 0 && (uintptr_t)B % 16 == 0 && (uintptr_t)C % 16 == 0 &&
                       (TA ? M : K) % 4 == 0 && (TB ? K : N) % 4 == 0 && N % 4 == 0;
   const long long blocks128 = (long long)((M + 127) / 128) * ((N + 127) / 128);
-  const long long blocks64 = (long long)((M + 63) / 64) * ((N + 63) / 64);
-  const long long blocks32 = (long long)((M + 31) / 32) * ((N + 31) / 32);
-  if (vec_ok && M >= 96 && N >= 96 && blocks128 >= MIN_BLOCKS) {
+  if (vec_ok && M >= 96 && N >= 96 && blocks128 >= sms) {
     const dim3 grid((M + 127) / 128, (N + 127) / 128);
     if (grid.y > 65535) return cudaErrorInvalidValue;  // gridDim.y limit
     return launch(gemm_big_kernel<TA, TB>, grid, dim3(BIG_THREADS), 0, stream, M, N, K, alpha, A, B, beta,
                   C);
   }
-  if (M >= 48 && N >= 48 && blocks64 >= MIN_BLOCKS) {
-    const dim3 grid((M + 63) / 64, (N + 63) / 64);
+  if (M >= 24 && N >= 24) {
+    int kchunk = 0;
+    const int S = gemm_splitk_slices(M, N, K, sms, &kchunk);
+    const dim3 grid((M + MID_T - 1) / MID_T, (N + MID_T - 1) / MID_T, S);
     if (grid.y > 65535) return cudaErrorInvalidValue;
-    return launch(gemm_tile_kernel<TA, TB, 4>, grid, dim3(TILE_THREADS), 0, stream, M, N, K, alpha, A, B,
-                  beta, C);
-  }
-  if (M >= 24 && N >= 24 && blocks32 >= MIN_BLOCKS) {
-    const dim3 grid((M + 31) / 32, (N + 31) / 32);
-    if (grid.y > 65535) return cudaErrorInvalidValue;
-    return launch(gemm_tile_kernel<TA, TB, 2>, grid, dim3(TILE_THREADS), 0, stream, M, N, K, alpha, A, B,
+    return launch(gemm_mid_kernel<TA, TB>, grid, dim3(MID_THREADS), 0, stream, M, N, K, kchunk, alpha, A, B,
                   beta, C);
   }
   const dim3 grid((M + 15) / 16, (N + 15) / 16);

@@ -190,6 +190,21 @@ function suite(kind: NativeKind, be: Backend): void {
       twin(sw, be, `tA=${transA} tB=${transB} 70³ beta=0 over NaN`, { A, B, C: nans(70 * 70) },
         (b, s) => b.gemm({ transA, transB, M: 70, N: 70, K: 70, alpha: 1, beta: 0, A: s.A, B: s.B, C: s.C }), ['C']);
     }
+    // split over K (the emulator reports 132 SMs: few output tiles are split into K slices summed in a
+    // fixed order), all transposes, edges in M, N and K; and the per-step LSTM shapes at H = 512, B = 64
+    for (const transA of [false, true]) for (const transB of [false, true]) {
+      const [M, N, K] = [40, 100, 600];
+      twin(sw, be, `split-K tA=${transA} tB=${transB} M=${M} N=${N} K=${K}`, { A: uniform(M * K, rng), B: uniform(K * N, rng), C: uniform(M * N, rng) },
+        (b, s) => b.gemm({ transA, transB, M, N, K, alpha: 1.5, beta: -0.75, A: s.A, B: s.B, C: s.C }), ['C']);
+    }
+    for (const [transB, M, N, K] of [[true, 64, 2048, 512], [false, 64, 512, 2048]] as const) {
+      twin(sw, be, `LSTM step shape tB=${transB} M=${M} N=${N} K=${K} beta=1`, { A: uniform(M * K, rng), B: uniform(K * N, rng), C: uniform(M * N, rng) },
+        (b, s) => b.gemm({ transA: false, transB, M, N, K, alpha: 1, beta: 1, A: s.A, B: s.B, C: s.C }), ['C']);
+    }
+    // 16-byte aligned operands with M, N ≥ 96: the 128-tile kernel where the SMs are few (the shuffled
+    // schedule run of test/emu_schedules.test.ts sets LSTM_CUDA_EMU_SMS=1), else the 64-tile one
+    twin(sw, be, 'aligned M=130 N=100 K=72', { A: uniform(130 * 72, rng), B: uniform(72 * 100, rng), C: nans(130 * 100) },
+      (b, s) => b.gemm({ transA: false, transB: true, M: 130, N: 100, K: 72, alpha: 1, beta: 0, A: s.A, B: s.B, C: s.C }), ['C']);
     // M = 0 / N = 0: nothing happens to C
     twin(sw, be, 'M=0', { A: uniform(4, rng), B: uniform(4, rng), C: uniform(4, rng) },
       (b, s) => b.gemm({ transA: false, transB: false, M: 0, N: 2, K: 2, alpha: 1, beta: 0, A: s.A, B: s.B, C: s.C }), ['C']);

@@ -2,6 +2,8 @@
 // again in child processes with the emulator scheduling each block's threads in reverse and in a seeded
 // shuffle. A kernel missing a __syncthreads gives different answers under another order (the emulator's
 // fixtures prove that it does: test/emu.test.ts), so it fails here even if the forward order happens to work.
+// The shuffled run also emulates a GPU of 1 SM (LSTM_CUDA_EMU_SMS=1): kernels that size their grids by the SM
+// count (GEMM tiles, split-K) then take their other paths.
 import test from 'tape';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,13 +13,13 @@ const root = resolve(import.meta.dirname, '..', '..');
 const suite = join(root, 'build', 'test', 'backends.test.js');
 const tape = join(root, 'node_modules', 'tape', 'bin', 'tape');
 
-for (const schedule of ['reverse', 'shuffle:7']) {
-  test(`kernel suite on emu with LSTM_CUDA_EMU_SCHEDULE=${schedule}`, (t) => {
+for (const [schedule, sms] of [['reverse', '132'], ['shuffle:7', '1']]) {
+  test(`kernel suite on emu with LSTM_CUDA_EMU_SCHEDULE=${schedule}, LSTM_CUDA_EMU_SMS=${sms}`, (t) => {
     t.ok(existsSync(suite), 'backends.test.js is built');
     const r = spawnSync(process.execPath, [tape, suite], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, LSTM_CUDA_EMU_SCHEDULE: schedule, LSTM_CUDA_EMU_THREADS: '2' },
+      env: { ...process.env, LSTM_CUDA_EMU_SCHEDULE: schedule, LSTM_CUDA_EMU_THREADS: '2', LSTM_CUDA_EMU_SMS: sms },
       timeout: 300_000,
     });
     const pass = Number(/^# pass +(\d+)/m.exec(r.stdout)?.[1] ?? 0);

@@ -1,7 +1,12 @@
 // bench/static.ts, the static report: the emulator's launch trace counts the same with LSTM_CUDA_EMU_DRY_RUN
 // (how the full-size counts are taken) as when the kernels really run; ptxas -v output parses; the H100
-// occupancy arithmetic gives the known figures.
+// occupancy arithmetic gives the known figures; the emulator makes the GPU's GEMM path choices (split-K at the
+// per-step LSTM shapes with 132 SMs, none with 1).
 import test from 'tape';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SMALL_COUNT, launchCounts, occupancy, parsePtxas } from '../bench/static.js';
 
 test('static: a dry run traces exactly the launches, memsets, copies and syncs of a real run', (t) => {
@@ -32,5 +37,37 @@ test('static: ptxas -v parsing and H100 occupancy', (t) => {
   t.deepEqual(occupancy(1024, 32, 8192), { blocksPerSm: 2, occupancy: 1, limit: 'registers' }, '1024 × 32: full');
   t.equal(occupancy(256, 32, 100 * 1024).blocksPerSm, 2, '100 KiB of shared memory: 2 blocks per 228 KiB');
   t.equal(occupancy(256, 32, 100 * 1024).limit, 'shared memory');
+  t.end();
+});
+
+test('static: the emulator takes the GPU path choices it reports (split-K at the per-step LSTM shapes)', (t) => {
+  // one GEMM per shape on emu with the trace on; the launch lines name the kernel and grid (z = K slices)
+  const dir = mkdtempSync(join(tmpdir(), 'lstm-cuda-static-test-'));
+  const trace = join(dir, 'trace');
+  const device = new URL('../src/device.js', import.meta.url).href;
+  const script = `import { getBackend } from ${JSON.stringify(device)};
+    const be = getBackend('emu');
+    for (const [transB, M, N, K] of [[true, 64, 2048, 512], [false, 64, 512, 2048], [true, 4, 2048, 512]]) {
+      const A = be.alloc('float32', M * K), B = be.alloc('float32', K * N), C = be.alloc('float32', M * N);
+      be.gemm({ transA: false, transB, M, N, K, alpha: 1, beta: 1, A, B, C });
+      for (const s of [A, B, C]) be.free(s);
+    }`;
+  try {
+    for (const [sms, expect] of [
+      ['132', ['gemm_mid_kernel<TA, TB> grid=1,32,5', 'gemm_mid_kernel<TA, TB> grid=1,8,16', 'gemm_skinny_kernel<TA, TB, 4> grid=64,1,1']],
+      ['1', ['gemm_mid_kernel<TA, TB> grid=1,32,1', 'gemm_mid_kernel<TA, TB> grid=1,8,1', 'gemm_skinny_kernel<TA, TB, 4> grid=64,1,1']],
+    ] as const) {
+      writeFileSync(trace, '');
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8', env: { ...process.env, LSTM_CUDA_EMU_TRACE: trace, LSTM_CUDA_EMU_DRY_RUN: '1', LSTM_CUDA_EMU_SMS: sms }, timeout: 60_000,
+      });
+      t.equal(r.status, 0, `child ran (${(r.stderr || '').slice(-300)})`);
+      const launches = readFileSync(trace, 'utf8').split('\n').filter((l) => l.startsWith('launch gemm'))
+        .map((l) => l.replace(/^launch /, '').replace(/ block=.*$/, ''));
+      t.deepEqual(launches, expect, `LSTM_CUDA_EMU_SMS=${sms}: ${launches.join('; ')}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   t.end();
 });

@@ -2,7 +2,9 @@
 // kernels/lstm_cuda.h) and run on CPU threads. Header-only: every TU that includes it gets the same
 // inline definitions. It holds, in order:
 //   1. CUDA qualifiers, vector types, __shared__ (static and extern) and the built-in variables;
-//   2. the runtime API subset the glue uses (errors, memory, streams, events, device properties);
+//   2. the runtime API subset the glue uses (errors, memory, streams, events, device properties; the
+//      device reports LSTM_CUDA_EMU_SMS multiprocessors, default 132 like an H100 SXM, so launchers that
+//      size grids by the SM count make the same choices as on that GPU);
 //   3. the execution engine: each block's threads are fibers on one OS thread (a hand-written x86-64
 //      context switch, ucontext elsewhere or with LSTM_CUDA_EMU_UCONTEXT=1), blocks spread over a small
 //      thread pool (LSTM_CUDA_EMU_THREADS, default hardware_concurrency). A thread runs until it waits
@@ -367,6 +369,7 @@ struct Config {
   bool use_ucontext = false;
   bool poison = true;
   int device_count = 1;
+  int sm_count = 132;   // LSTM_CUDA_EMU_SMS: the multiProcessorCount reported (an H100 SXM's by default)
   int trace_fd = -1;    // LSTM_CUDA_EMU_TRACE: where trace_event() appends, -1 = off
   bool dry_run = false;  // LSTM_CUDA_EMU_DRY_RUN: launches are checked and traced, not run
   Config() {
@@ -378,6 +381,7 @@ struct Config {
     use_ucontext = !EMU_ASM_SWITCH || (uc != nullptr && *uc != '\0' && strcmp(uc, "0") != 0);
     poison = env_long("LSTM_CUDA_EMU_POISON", 1) != 0;
     device_count = (int)env_long("LSTM_CUDA_EMU_DEVICES", 1);
+    sm_count = (int)std::max(1L, env_long("LSTM_CUDA_EMU_SMS", 132));
     const char* tr = getenv("LSTM_CUDA_EMU_TRACE");
     if (tr != nullptr && *tr != '\0') trace_fd = open(tr, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     dry_run = env_long("LSTM_CUDA_EMU_DRY_RUN", 0) != 0;
@@ -1593,7 +1597,7 @@ inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int d) {
   p->totalConstMem = 65536;
   p->major = 9;
   p->minor = 0;
-  p->multiProcessorCount = ::emu::config().threads;
+  p->multiProcessorCount = ::emu::config().sm_count;  // what kernels size their grids by, not the OS threads
   p->concurrentKernels = 0;
   p->integrated = 1;
   p->unifiedAddressing = 1;
