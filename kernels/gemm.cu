@@ -24,7 +24,13 @@
 //
 // Shared-memory tiles are stored k-major (S[k][m]), whatever the global layout, so the inner product
 // loop is the same for all four transpose combinations; only the tile loader's index order changes.
-#include "lstm_cuda.h"
+#include "gemm.cuh"
+
+#include <stdlib.h>
+#include <string.h>
+#ifndef LSTM_CUDA_EMU
+#include <mma.h>  // WMMA (the emulator defines nvcuda::wmma itself)
+#endif
 
 #ifdef LSTM_CUDA_EMU
 #define GEMM_UNROLL  // g++ would warn about an unknown `#pragma unroll`
@@ -58,7 +64,9 @@ constexpr int GEMM_SMEM_FLOATS =
 // The one static shared buffer of every GEMM kernel (its largest user's size). On the GPU each kernel
 // gets its own copy as usual; under the emulator each __shared__ array is a thread_local of the addon,
 // and per-kernel arrays over the 24 template instantiations would add ~450 KiB to its TLS block.
-__shared__ __align__(16) float gemm_smem[GEMM_SMEM_FLOATS];
+__shared__ __align__(128) float gemm_smem[GEMM_SMEM_FLOATS];  // WMMA tiles need 32-byte alignment
+
+static_assert(MID_T * MID_LDS <= GEMM_SMEM_FLOATS, "the mid kernel's TF32 epilogue tile fits gemm_smem");
 
 __device__ float splitk_partials[SPLITK_FLOATS];     // [S][M][N] raw products of each K slice
 __device__ unsigned splitk_tickets[SPLITK_MAX_TILES];  // slices finished per output tile (0 between launches)
@@ -303,11 +311,15 @@ __global__ void __launch_bounds__(BIG_THREADS, 2)  // ≤ 128 registers: 2 block
 // 4×4 register micro-tile (rows 4ty..4ty+3, columns 4tx..4tx+3) read from the k-major shared tiles as
 // float4 (16 FMAs per 2 shared loads); BK = 16, the next tile's global loads (scalar, any alignment,
 // edges zero-filled) in flight during this tile's FMAs. Block z sums k in [z·kchunk, (z+1)·kchunk).
+// TF32: the same tiles on the tensor cores. Operands are rounded to TF32 (cvt.rna, __float_to_tf32) as they
+// go into shared memory; warp w computes rows 16(w%4) .. +15 and columns 32(w/4) .. +31 of the tile as
+// two WMMA m16n16k8 accumulators (A read col-major and B row-major straight from the k-major tiles,
+// fp32 accumulation), stored through shared memory into the same 4×4 per-thread layout for the epilogue.
 // S = 1: C = alpha·acc + beta·C directly. S > 1: each slice stores its raw tile in splitk_partials
 // [z][M][N]; the slice that finishes last (an integer ticket per output tile, no float atomics) adds the
 // S slices in order z = 0..S-1 and writes C: the same bits whichever slice finishes last.
-template <bool TA, bool TB>
-__global__ void __launch_bounds__(MID_THREADS, 2)  // stated: else ptxas aims at 3 blocks and spills
+template <bool TA, bool TB, bool TF32>
+__global__ void __launch_bounds__(MID_THREADS, TF32 ? 1 : 2)  // stated: else ptxas spills
     gemm_mid_kernel(int M, int N, int K, int kchunk, float alpha, const float* __restrict__ A,
                     const float* __restrict__ B, float beta, float* __restrict__ C) {
   // shapes: op(A) [M,K], op(B) [K,N], C [M,N]; splitk_partials [gridDim.z][M][N]
@@ -328,7 +340,20 @@ __global__ void __launch_bounds__(MID_THREADS, 2)  // stated: else ptxas aims at
   float va[T::PER_THREAD], vb[T::PER_THREAD];
   fetch_tile<MID_K, MID_T, MID_THREADS, !TA>(A, lda, m0, M, kbeg, kend, tid, va);
   fetch_tile<MID_K, MID_T, MID_THREADS, TB>(B, ldb, n0, N, kbeg, kend, tid, vb);
+  const int warp = tid / 32, wm = warp % 4, wn = warp / 4;  // TF32: the warp's 16×32 piece of the tile
+  nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 8, float> cf[2];
+  if constexpr (TF32) {
+    nvcuda::wmma::fill_fragment(cf[0], 0.f);
+    nvcuda::wmma::fill_fragment(cf[1], 0.f);
+  }
   for (int k0 = kbeg; k0 < kend; k0 += MID_K) {
+    if constexpr (TF32) {  // round once, on the way into shared memory
+      GEMM_UNROLL
+      for (int r = 0; r < T::PER_THREAD; ++r) {
+        va[r] = nvcuda::wmma::__float_to_tf32(va[r]);
+        vb[r] = nvcuda::wmma::__float_to_tf32(vb[r]);
+      }
+    }
     store_tile<MID_K, MID_T, MID_THREADS, !TA, MID_LDS>(&As[0][0], tid, va);
     store_tile<MID_K, MID_T, MID_THREADS, TB, MID_LDS>(&Bs[0][0], tid, vb);
     __syncthreads();  // tiles complete before anyone reads them
@@ -336,17 +361,44 @@ __global__ void __launch_bounds__(MID_THREADS, 2)  // stated: else ptxas aims at
       fetch_tile<MID_K, MID_T, MID_THREADS, !TA>(A, lda, m0, M, k0 + MID_K, kend, tid, va);
       fetch_tile<MID_K, MID_T, MID_THREADS, TB>(B, ldb, n0, N, k0 + MID_K, kend, tid, vb);
     }
-    GEMM_UNROLL
-    for (int kk = 0; kk < MID_K; ++kk) {
-      const float4 a4 = *reinterpret_cast<const float4*>(&As[kk][4 * ty]);
-      const float4 b4 = *reinterpret_cast<const float4*>(&Bs[kk][4 * tx]);
-      const float a[4] = {a4.x, a4.y, a4.z, a4.w}, b[4] = {b4.x, b4.y, b4.z, b4.w};
+    if constexpr (TF32) {
       GEMM_UNROLL
-      for (int i = 0; i < 4; ++i)
+      for (int kk = 0; kk < MID_K; kk += 8) {
+        nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 8, nvcuda::wmma::precision::tf32,
+                               nvcuda::wmma::col_major> af;  // (m, k) at As[k][m]
+        nvcuda::wmma::load_matrix_sync(af, &As[kk][16 * wm], MID_LDS);
         GEMM_UNROLL
-        for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
+        for (int j = 0; j < 2; ++j) {
+          nvcuda::wmma::fragment<nvcuda::wmma::matrix_b, 16, 16, 8, nvcuda::wmma::precision::tf32,
+                                 nvcuda::wmma::row_major> bf;  // (k, n) at Bs[k][n]
+          nvcuda::wmma::load_matrix_sync(bf, &Bs[kk][32 * wn + 16 * j], MID_LDS);
+          nvcuda::wmma::mma_sync(cf[j], af, bf, cf[j]);
+        }
+      }
+    } else {
+      GEMM_UNROLL
+      for (int kk = 0; kk < MID_K; ++kk) {
+        const float4 a4 = *reinterpret_cast<const float4*>(&As[kk][4 * ty]);
+        const float4 b4 = *reinterpret_cast<const float4*>(&Bs[kk][4 * tx]);
+        const float a[4] = {a4.x, a4.y, a4.z, a4.w}, b[4] = {b4.x, b4.y, b4.z, b4.w};
+        GEMM_UNROLL
+        for (int i = 0; i < 4; ++i)
+          GEMM_UNROLL
+          for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
+      }
     }
     __syncthreads();  // everyone done reading before the next tile overwrites
+  }
+  if constexpr (TF32) {  // accumulators -> the 4×4 per-thread layout, through shared memory
+    float(*Cs)[MID_LDS] = reinterpret_cast<float(*)[MID_LDS]>(gemm_smem);  // [MID_T][MID_LDS]
+    GEMM_UNROLL
+    for (int j = 0; j < 2; ++j)
+      nvcuda::wmma::store_matrix_sync(&Cs[16 * wm][32 * wn + 16 * j], cf[j], MID_LDS, nvcuda::wmma::mem_row_major);
+    __syncthreads();  // the whole tile stored before anyone reads another warp's part
+    GEMM_UNROLL
+    for (int i = 0; i < 4; ++i)
+      GEMM_UNROLL
+      for (int j = 0; j < 4; ++j) acc[i][j] = Cs[4 * ty + i][4 * tx + j];
   }
 
   const int S = (int)gridDim.z;
@@ -488,9 +540,11 @@ int gemm_splitk_slices(int M, int N, int K, int sms, int* kchunk) {
 //                                           alone are fewer than the SMs (the per-step LSTM GEMMs:
 //                                           [64×2048×512] 32 tiles × 5 slices, [64×512×2048] 8 × 16)
 //   else                                    tile R = 1 (16×16), any size
+// TF32 (GemmMath::tf32): M ≤ 8 stays on the skinny kernel (fp32), everything else takes the mid kernel
+// on the tensor cores.
 template <bool TA, bool TB>
-cudaError_t gemm_launch(int M, int N, int K, float alpha, const float* A, const float* B, float beta,
-                        float* C, cudaStream_t stream) {
+cudaError_t gemm_launch(GemmMath math, int M, int N, int K, float alpha, const float* A, const float* B,
+                        float beta, float* C, cudaStream_t stream) {
   if (M <= 8) {
     const dim3 grid((N + SKINNY_N - 1) / SKINNY_N);
     return M <= 4 ? launch(gemm_skinny_kernel<TA, TB, 4>, grid, dim3(SKINNY_THREADS), 0, stream, M, N, K,
@@ -499,6 +553,14 @@ cudaError_t gemm_launch(int M, int N, int K, float alpha, const float* A, const 
                            alpha, A, B, beta, C);
   }
   const int sms = gemm_sm_count();
+  if (math == GemmMath::tf32) {  // every M > 8 on the tensor cores, split over K like the fp32 mid path
+    int kchunk = 0;
+    const int S = gemm_splitk_slices(M, N, K, sms, &kchunk);
+    const dim3 grid((M + MID_T - 1) / MID_T, (N + MID_T - 1) / MID_T, S);
+    if (grid.y > 65535) return cudaErrorInvalidValue;
+    return launch(gemm_mid_kernel<TA, TB, true>, grid, dim3(MID_THREADS), 0, stream, M, N, K, kchunk, alpha, A,
+                  B, beta, C);
+  }
   const bool vec_ok = (uintptr_t)A % 16 == 0 && (uintptr_t)B % 16 == 0 && (uintptr_t)C % 16 == 0 &&
                       (TA ? M : K) % 4 == 0 && (TB ? K : N) % 4 == 0 && N % 4 == 0;
   const long long blocks128 = (long long)((M + 127) / 128) * ((N + 127) / 128);
@@ -513,8 +575,8 @@ cudaError_t gemm_launch(int M, int N, int K, float alpha, const float* A, const 
     const int S = gemm_splitk_slices(M, N, K, sms, &kchunk);
     const dim3 grid((M + MID_T - 1) / MID_T, (N + MID_T - 1) / MID_T, S);
     if (grid.y > 65535) return cudaErrorInvalidValue;
-    return launch(gemm_mid_kernel<TA, TB>, grid, dim3(MID_THREADS), 0, stream, M, N, K, kchunk, alpha, A, B,
-                  beta, C);
+    return launch(gemm_mid_kernel<TA, TB, false>, grid, dim3(MID_THREADS), 0, stream, M, N, K, kchunk, alpha,
+                  A, B, beta, C);
   }
   const dim3 grid((M + 15) / 16, (N + 15) / 16);
   if (grid.y > 65535) return cudaErrorInvalidValue;
@@ -526,17 +588,41 @@ cudaError_t gemm_launch(int M, int N, int K, float alpha, const float* A, const 
 
 // ----------------------------------------------------------------------------------------- launcher
 
-// C[M,N] = alpha·op(A)·op(B) + beta·C (see lstm_cuda.h).
+// The math mode (gemm.cuh): LSTM_CUDA_TF32, read at every call so a process can switch it.
+GemmMath gemm_math(bool lstm) {
+  const char* override_ = getenv("NVIDIA_TF32_OVERRIDE");  // NVIDIA's switch for cuBLAS/cuDNN: 0 = off
+  if (override_ != nullptr && strcmp(override_, "0") == 0) return GemmMath::fp32;
+  const char* v = getenv("LSTM_CUDA_TF32");
+  if (v == nullptr || *v == '\0') {
+#ifdef LSTM_CUDA_EMU
+    return GemmMath::fp32;  // the emu suite checks exact fp32 against the reference
+#else
+    return lstm ? GemmMath::tf32 : GemmMath::fp32;  // PyTorch's default: cuDNN RNNs in TF32, matmuls exact
+#endif
+  }
+  if (strcmp(v, "lstm") == 0) return lstm ? GemmMath::tf32 : GemmMath::fp32;
+  if (strcmp(v, "1") == 0 || strcmp(v, "all") == 0) return GemmMath::tf32;
+  return GemmMath::fp32;  // "0" and anything else
+}
+
+// C[M,N] = alpha·op(A)·op(B) + beta·C in the given math mode (gemm.cuh).
+cudaError_t gemm_with(GemmMath math, bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                      const float* A, const float* B, float beta, float* C, cudaStream_t stream) {
+  if (M < 0 || N < 0 || K < 0) return cudaErrorInvalidValue;
+  if (M == 0 || N == 0) return cudaSuccess;
+  if (trans_a) {
+    return trans_b ? gemm_launch<true, true>(math, M, N, K, alpha, A, B, beta, C, stream)
+                   : gemm_launch<true, false>(math, M, N, K, alpha, A, B, beta, C, stream);
+  }
+  return trans_b ? gemm_launch<false, true>(math, M, N, K, alpha, A, B, beta, C, stream)
+                 : gemm_launch<false, false>(math, M, N, K, alpha, A, B, beta, C, stream);
+}
+
+// C[M,N] = alpha·op(A)·op(B) + beta·C (see lstm_cuda.h), in gemm_math(false): exact fp32 unless
+// LSTM_CUDA_TF32=1.
 //   A: in [M,K], or [K,M] when trans_a   B: in [K,N], or [N,K] when trans_b
 //   C: in/out [M,N] (with beta == 0 its old contents are never read, NaN included)
 cudaError_t gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
                  const float* B, float beta, float* C, cudaStream_t stream) {
-  if (M < 0 || N < 0 || K < 0) return cudaErrorInvalidValue;
-  if (M == 0 || N == 0) return cudaSuccess;
-  if (trans_a) {
-    return trans_b ? gemm_launch<true, true>(M, N, K, alpha, A, B, beta, C, stream)
-                   : gemm_launch<true, false>(M, N, K, alpha, A, B, beta, C, stream);
-  }
-  return trans_b ? gemm_launch<false, true>(M, N, K, alpha, A, B, beta, C, stream)
-                 : gemm_launch<false, false>(M, N, K, alpha, A, B, beta, C, stream);
+  return gemm_with(gemm_math(false), trans_a, trans_b, M, N, K, alpha, A, B, beta, C, stream);
 }

@@ -9,13 +9,14 @@
 //
 // Kernels:   lstm_gates_forward_kernel, lstm_gates_backward_kernel (one thread per (b, j), all 4 gates)
 // Launchers: lstm_gates_forward, lstm_gates_backward, lstm_forward, lstm_backward_workspace_floats,
-//            lstm_backward. GEMMs go through gemm() (gemm.cu), the bias reduction through sum_rows()
+//            lstm_backward. GEMMs go through gemm_with(gemm_math(true), ...) (gemm.cu: TF32 on the cuda
+//            build unless LSTM_CUDA_TF32=0, see gemm.cuh), the bias reduction through sum_rows()
 //            (elementwise.cu).
 //
 // Gate order i, f, g, o (PyTorch); the activations overwrite the pre-activations in `gates`:
 //   i = σ(ĩ), f = σ(f̃), g = tanh(g̃), o = σ(õ),  c_t = f⊙c_{t-1} + i⊙g,  h_t = o⊙tanh(c_t).
 // The cell math itself is kernels/lstm_gates.cuh, shared with the native CPU backend (native/cpu/).
-#include "lstm_cuda.h"
+#include "gemm.cuh"
 #include "lstm_gates.cuh"
 
 namespace {
@@ -128,14 +129,15 @@ cudaError_t lstm_forward(int T, int B, int I, int H, const float* x, const float
   if (T < 0 || B < 0 || I < 0 || H < 0) return cudaErrorInvalidValue;
   if (T == 0 || B == 0 || H == 0) return cudaSuccess;
   const size_t BH = (size_t)B * H, BG = (size_t)B * 4 * H;
+  const GemmMath math = gemm_math(true);
   // gates = x·W_ihᵀ for all T·B rows at once (beta 0: gates' old contents are never read)
-  cudaError_t err = gemm(false, true, T * B, 4 * H, I, 1.f, x, w_ih, 0.f, gates, stream);
+  cudaError_t err = gemm_with(math, false, true, T * B, 4 * H, I, 1.f, x, w_ih, 0.f, gates, stream);
   if (err != cudaSuccess) return err;
   for (int t = 0; t < T; ++t) {
     const float* h_prev = t == 0 ? h0 : h + (t - 1) * BH;
     const float* c_prev = t == 0 ? c0 : c + (t - 1) * BH;
     float* gt = gates + t * BG;
-    err = gemm(false, true, B, 4 * H, H, 1.f, h_prev, w_hh, 1.f, gt, stream);
+    err = gemm_with(math, false, true, B, 4 * H, H, 1.f, h_prev, w_hh, 1.f, gt, stream);
     if (err != cudaSuccess) return err;
     err = lstm_gates_forward(B, H, gt, b_ih, b_hh, c_prev, c + t * BH, h + t * BH, tanh_c + t * BH,
                              stream);
@@ -165,9 +167,11 @@ cudaError_t lstm_backward(int T, int B, int I, int H, const float* x, const floa
                           float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, float* workspace,
                           cudaStream_t stream) {
   if (T < 0 || B < 0 || I < 0 || H < 0) return cudaErrorInvalidValue;
+  const GemmMath math = gemm_math(true);
   if (T == 0 || B == 0 || H == 0) {
     // nothing to propagate; dx (if any elements) is zero: a GEMM with K = 0 and beta 0 writes zeros
-    return dx ? gemm(false, false, T * B, I, 0, 1.f, nullptr, nullptr, 0.f, dx, stream) : cudaSuccess;
+    return dx ? gemm_with(math, false, false, T * B, I, 0, 1.f, nullptr, nullptr, 0.f, dx, stream)
+              : cudaSuccess;
   }
   const size_t BH = (size_t)B * H, BG = (size_t)B * 4 * H;
   float* dgates = workspace;
@@ -187,25 +191,25 @@ cudaError_t lstm_backward(int T, int B, int I, int H, const float* x, const floa
     // dh_{t-1} = dgates[t]·W_hh  ([B,4H]×[4H,H]); overwrites the carry the kernel above just consumed
     float* dh_prev = t > 0 ? dh_carry : dh0;
     if (dh_prev) {
-      err = gemm(false, false, B, H, 4 * H, 1.f, dgt, w_hh, 0.f, dh_prev, stream);
+      err = gemm_with(math, false, false, B, H, 4 * H, 1.f, dgt, w_hh, 0.f, dh_prev, stream);
       if (err != cudaSuccess) return err;
     }
   }
   const int TB = T * B;
   if (dw_ih) {  // dW_ih += dgatesᵀ·x  ([4H,T·B]×[T·B,I])
-    err = gemm(true, false, 4 * H, I, TB, 1.f, dgates, x, 1.f, dw_ih, stream);
+    err = gemm_with(math, true, false, 4 * H, I, TB, 1.f, dgates, x, 1.f, dw_ih, stream);
     if (err != cudaSuccess) return err;
   }
   if (dw_hh) {  // dW_hh += dgates[0]ᵀ·h0 + dgates[1:]ᵀ·h[:-1]
-    err = gemm(true, false, 4 * H, H, B, 1.f, dgates, h0, 1.f, dw_hh, stream);
+    err = gemm_with(math, true, false, 4 * H, H, B, 1.f, dgates, h0, 1.f, dw_hh, stream);
     if (err != cudaSuccess) return err;
     if (T > 1) {
-      err = gemm(true, false, 4 * H, H, (T - 1) * B, 1.f, dgates + BG, h, 1.f, dw_hh, stream);
+      err = gemm_with(math, true, false, 4 * H, H, (T - 1) * B, 1.f, dgates + BG, h, 1.f, dw_hh, stream);
       if (err != cudaSuccess) return err;
     }
   }
   if (dx) {  // dx = dgates·W_ih  ([T·B,4H]×[4H,I]), overwritten
-    err = gemm(false, false, TB, I, 4 * H, 1.f, dgates, w_ih, 0.f, dx, stream);
+    err = gemm_with(math, false, false, TB, I, 4 * H, 1.f, dgates, w_ih, 0.f, dx, stream);
     if (err != cudaSuccess) return err;
   }
   // the bias gradients are both Σ over the T·B rows of dgates

@@ -10,13 +10,14 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const suite = join(root, 'build', 'test', 'backends.test.js');
+// the kernel suite (exact fp32) and the TF32 tensor-core GEMM's tests (warp-wide mma_sync under every order)
+const suites = ['backends.test.js', 'gemm_tf32.test.js'].map((f) => join(root, 'build', 'test', f));
 const tape = join(root, 'node_modules', 'tape', 'bin', 'tape');
 
 for (const [schedule, sms] of [['reverse', '132'], ['shuffle:7', '1']]) {
   test(`kernel suite on emu with LSTM_CUDA_EMU_SCHEDULE=${schedule}, LSTM_CUDA_EMU_SMS=${sms}`, (t) => {
-    t.ok(existsSync(suite), 'backends.test.js is built');
-    const r = spawnSync(process.execPath, [tape, suite], {
+    for (const suite of suites) t.ok(existsSync(suite), `${suite} is built`);
+    const r = spawnSync(process.execPath, [tape, ...suites], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, LSTM_CUDA_EMU_SCHEDULE: schedule, LSTM_CUDA_EMU_THREADS: '2', LSTM_CUDA_EMU_SMS: sms },

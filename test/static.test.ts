@@ -1,7 +1,7 @@
 // bench/static.ts, the static report: the emulator's launch trace counts the same with LSTM_CUDA_EMU_DRY_RUN
 // (how the full-size counts are taken) as when the kernels really run; ptxas -v output parses; the H100
 // occupancy arithmetic gives the known figures; the emulator makes the GPU's GEMM path choices (split-K at the
-// per-step LSTM shapes with 132 SMs, none with 1).
+// per-step LSTM shapes with 132 SMs, none with 1; the tensor-core kernel with LSTM_CUDA_TF32=1, skinny M ≤ 8 stays fp32).
 import test from 'tape';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,12 +54,13 @@ test('static: the emulator takes the GPU path choices it reports (split-K at the
     }`;
   try {
     for (const [sms, expect] of [
-      ['132', ['gemm_mid_kernel<TA, TB> grid=1,32,5', 'gemm_mid_kernel<TA, TB> grid=1,8,16', 'gemm_skinny_kernel<TA, TB, 4> grid=64,1,1']],
-      ['1', ['gemm_mid_kernel<TA, TB> grid=1,32,1', 'gemm_mid_kernel<TA, TB> grid=1,8,1', 'gemm_skinny_kernel<TA, TB, 4> grid=64,1,1']],
+      ['132', ['gemm_mid_kernel<TA, TB, false> grid=1,32,5', 'gemm_mid_kernel<TA, TB, false> grid=1,8,16', 'gemm_skinny_kernel<TA, TB, 4> grid=64,1,1']],
+      ['1', ['gemm_mid_kernel<TA, TB, false> grid=1,32,1', 'gemm_mid_kernel<TA, TB, false> grid=1,8,1', 'gemm_skinny_kernel<TA, TB, 4> grid=64,1,1']],
+      ['132 tf32', ['gemm_mid_kernel<TA, TB, true> grid=1,32,5', 'gemm_mid_kernel<TA, TB, true> grid=1,8,16', 'gemm_skinny_kernel<TA, TB, 4> grid=64,1,1']],
     ] as const) {
       writeFileSync(trace, '');
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-        encoding: 'utf8', env: { ...process.env, LSTM_CUDA_EMU_TRACE: trace, LSTM_CUDA_EMU_DRY_RUN: '1', LSTM_CUDA_EMU_SMS: sms }, timeout: 60_000,
+        encoding: 'utf8', env: { ...process.env, LSTM_CUDA_EMU_TRACE: trace, LSTM_CUDA_EMU_DRY_RUN: '1', LSTM_CUDA_EMU_SMS: sms.split(' ')[0], LSTM_CUDA_TF32: sms.endsWith('tf32') ? '1' : '0' }, timeout: 60_000,
       });
       t.equal(r.status, 0, `child ran (${(r.stderr || '').slice(-300)})`);
       const launches = readFileSync(trace, 'utf8').split('\n').filter((l) => l.startsWith('launch gemm'))

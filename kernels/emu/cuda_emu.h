@@ -11,7 +11,8 @@
 //      (barrier, warp operation) or ends, then switches straight to the next runnable thread of the
 //      block; stacks (LSTM_CUDA_EMU_STACK_KB, default 64, 256 under ASan, guard page below) are pooled
 //      per OS thread and handed out when a thread starts, so barrier-free kernels reuse two hot stacks;
-//   4. device functions: barriers, warp shuffles/votes/reductions, atomics, math intrinsics;
+//   4. device functions: barriers, warp shuffles/votes/reductions, atomics, math intrinsics, and the
+//      WMMA subset of mma.h the TF32 GEMM uses (fragments, mma_sync with TF32 operand rounding);
 //   5. launch(kernel, grid, block, shared_bytes, stream, args...), the one way kernels start.
 //
 // It is a test instrument, so it finds bugs instead of hiding them:
@@ -35,7 +36,8 @@
 //
 // Limits worth knowing: `extern __shared__ T name[]` works for the names in EMU_DYNAMIC_SHARED_NAMES
 // below (a link error "undefined reference to `name'" means: add the name there); kernels must not
-// include CUDA's own headers (math_constants.h, cooperative_groups.h, cuda_fp16.h); compile with
+// include CUDA's own headers (math_constants.h, cooperative_groups.h, cuda_fp16.h, mma.h: include mma.h
+// only #ifndef LSTM_CUDA_EMU, the emulator defines nvcuda::wmma itself); compile with
 // -Wno-unknown-pragmas to silence g++ about `#pragma unroll`. Execution is synchronous: a launch has
 // finished when launch() returns, streams are trivially ordered.
 #pragma once
@@ -1819,6 +1821,129 @@ inline cudaError_t cudaFuncSetAttribute(F* kernel, cudaFuncAttribute attr, int v
   }
   return cudaSuccess;
 }
+
+// ---- WMMA (nvcuda::wmma, mma.h): the TF32 tensor-core subset the GEMM uses, m16n16k8 with
+// precision::tf32 operands and float accumulators. A fragment's element e of lane l is element
+// i = 32e + l of its tile in row-major order (CUDA leaves the layout unspecified; code that depends on
+// one is wrong on a GPU too). load/store/fill are per lane; mma_sync is a warp-wide exchange (every lane
+// of the warp must call it: the emulator checks, like any warp operation). The product is what the
+// tensor cores compute: each operand's low 13 mantissa bits are ignored (the kernel rounds them away
+// first with __float_to_tf32, cvt.rna.tf32.f32), the 11-bit × 11-bit products are exact in fp32 and
+// are added to the accumulator in fp32 in k order (the hardware's internal order and rounding of that
+// sum are not documented: a GPU may differ in the last bits).
+namespace nvcuda {
+namespace wmma {
+struct row_major {};
+struct col_major {};
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+namespace precision {
+struct tf32 {};
+}  // namespace precision
+enum layout_t { mem_row_major, mem_col_major };
+
+template <class Use, int M, int N, int K> struct frag_shape;
+template <int M, int N, int K> struct frag_shape<matrix_a, M, N, K> { static constexpr int rows = M, cols = K; };
+template <int M, int N, int K> struct frag_shape<matrix_b, M, N, K> { static constexpr int rows = K, cols = N; };
+template <int M, int N, int K> struct frag_shape<accumulator, M, N, K> { static constexpr int rows = M, cols = N; };
+
+template <class Use, int M, int N, int K, class T, class Layout = void>
+struct fragment {
+  static_assert(M == 16 && N == 16 && K == 8, "the emulator has WMMA m16n16k8 (tf32) only");
+  static constexpr int rows = frag_shape<Use, M, N, K>::rows, cols = frag_shape<Use, M, N, K>::cols;
+  static constexpr int num_elements = rows * cols / 32;
+  typedef float element_type;
+  float x[num_elements];
+};
+
+// cvt.rna.tf32.f32: round to the nearest value with a 10-bit mantissa, ties away from zero (NaN, inf kept).
+inline float __float_to_tf32(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+namespace detail {
+inline unsigned lane() { return ::emu::tls.fiber->linear % 32; }
+inline float tf32_operand(float f) {  // what the tensor core reads of a register: the low 13 bits dropped
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7f800000u) != 0x7f800000u) u &= 0xffffe000u;
+  memcpy(&f, &u, 4);
+  return f;
+}
+inline void sync_warp(const ::emu::Site* site) {
+  unsigned z = 0;
+  ::emu::warp_op(site, ::emu::W_SYNC, 0xffffffffu, &z, 4, 0, 32);
+}
+// The fragments of every lane of the running block's warps during an mma_sync (a block's fibers share one
+// OS thread, so one table per OS thread, indexed by warp and lane).
+struct MmaLane { const float* a; const float* b; const float* c; };
+inline MmaLane (&mma_table())[32][32] {
+  thread_local MmaLane t[32][32];
+  return t;
+}
+}  // namespace detail
+
+template <class Use, int M, int N, int K, class T, class L>
+inline void fill_fragment(fragment<Use, M, N, K, T, L>& f, float v) {
+  for (int e = 0; e < f.num_elements; ++e) f.x[e] = v;
+}
+// Operand tiles: element (r, c) at p[r·ldm + c] (row_major) or p[c·ldm + r] (col_major).
+template <class Use, int M, int N, int K, class T, class L>
+inline void load_matrix_sync(fragment<Use, M, N, K, T, L>& f, const float* p, unsigned ldm) {
+  static_assert(std::is_same<L, row_major>::value || std::is_same<L, col_major>::value, "operand fragment layout");
+  using F = fragment<Use, M, N, K, T, L>;
+  const unsigned l = detail::lane();
+  for (int e = 0; e < F::num_elements; ++e) {
+    const int i = 32 * e + (int)l, r = i / F::cols, c = i % F::cols;
+    f.x[e] = std::is_same<L, row_major>::value ? p[(size_t)r * ldm + c] : p[(size_t)c * ldm + r];
+  }
+  static const ::emu::Site site{__FILE__, __LINE__, "wmma::load_matrix_sync"};
+  detail::sync_warp(&site);
+}
+template <int M, int N, int K>
+inline void store_matrix_sync(float* p, const fragment<accumulator, M, N, K, float>& f, unsigned ldm, layout_t layout) {
+  using F = fragment<accumulator, M, N, K, float>;
+  const unsigned l = detail::lane();
+  for (int e = 0; e < F::num_elements; ++e) {
+    const int i = 32 * e + (int)l, r = i / F::cols, c = i % F::cols;
+    (layout == mem_row_major ? p[(size_t)r * ldm + c] : p[(size_t)c * ldm + r]) = f.x[e];
+  }
+  static const ::emu::Site site{__FILE__, __LINE__, "wmma::store_matrix_sync"};
+  detail::sync_warp(&site);
+}
+// d = a·b + c over the warp's fragments (d may be c).
+template <int M, int N, int K, class LA, class LB>
+inline void mma_sync(fragment<accumulator, M, N, K, float>& d, const fragment<matrix_a, M, N, K, precision::tf32, LA>& a,
+                     const fragment<matrix_b, M, N, K, precision::tf32, LB>& b,
+                     const fragment<accumulator, M, N, K, float>& c) {
+  using FA = fragment<matrix_a, M, N, K, precision::tf32, LA>;
+  using FB = fragment<matrix_b, M, N, K, precision::tf32, LB>;
+  using FC = fragment<accumulator, M, N, K, float>;
+  static const ::emu::Site site{__FILE__, __LINE__, "wmma::mma_sync"};
+  const unsigned w = ::emu::tls.fiber->linear / 32, l = detail::lane();
+  detail::MmaLane(&t)[32] = detail::mma_table()[w];
+  t[l] = detail::MmaLane{a.x, b.x, c.x};
+  detail::sync_warp(&site);  // every lane's fragments are in the table
+  float out[FC::num_elements];
+  for (int e = 0; e < FC::num_elements; ++e) {
+    const int i = 32 * e + (int)l, r = i / FC::cols, col = i % FC::cols;
+    float acc = t[i % 32].c[i / 32];
+    for (int k = 0; k < K; ++k) {
+      const int ia = r * FA::cols + k, ib = k * FB::cols + col;  // row-major index in each tile
+      acc += detail::tf32_operand(t[ia % 32].a[ia / 32]) * detail::tf32_operand(t[ib % 32].b[ib / 32]);
+    }
+    out[e] = acc;
+  }
+  detail::sync_warp(&site);  // every lane has read what it needs before any lane writes d (d may be c)
+  for (int e = 0; e < FC::num_elements; ++e) d.x[e] = out[e];
+}
+}  // namespace wmma
+}  // namespace nvcuda
 
 // ============================================================================ 5. launch + emu API
 // Runs kernel over grid x block threads and returns like the nvcc launch() in lstm_cuda.h
