@@ -185,6 +185,11 @@ void micro_kernel(int kc, const float* __restrict__ A, ptrdiff_t rs, ptrdiff_t c
   }
 }
 
+// Rows of the next row tile when `left` rows remain: MR, except that the last 2·MR − 1 or fewer rows are split
+// in two near-equal tiles (32 rows at MR = 6: 6,6,6,6,4,4 rather than …,6,2; a 2-row tile has too few
+// independent FMA chains to hide their latency). Depends on the shape only.
+inline int tile_rows(int left) { return left <= MR ? left : left < 2 * MR ? (left + 1) / 2 : MR; }
+
 // mr ≤ MR rows through the instantiation for exactly mr rows.
 void micro_rows(int mr, int kc, const float* A, ptrdiff_t rs, ptrdiff_t cs, const float* Bp, float* C,
                 ptrdiff_t ldc, int nr, float alpha, float beta) {
@@ -237,9 +242,10 @@ void gemm_packed(int M, int N, int K, float alpha, const float* A, ptrdiff_t rs,
       for (int p = p0; p < p1; ++p) {
         const float* panel = P + (ptrdiff_t)p * K * NR + (ptrdiff_t)k0 * NR;
         const int nr = imin(NR, N - p * NR);
-        for (int m = m0; m < m1; m += MR)
-          micro_rows(imin(MR, m1 - m), kc, A + m * rs + k0 * cs, rs, cs, panel, C + (ptrdiff_t)m * ldc + p * NR,
-                     ldc, nr, alpha, b);
+        for (int m = m0, mr; m < m1; m += mr) {
+          mr = tile_rows(m1 - m);
+          micro_rows(mr, kc, A + m * rs + k0 * cs, rs, cs, panel, C + (ptrdiff_t)m * ldc + p * NR, ldc, nr, alpha, b);
+        }
       }
     }
   });
@@ -514,8 +520,8 @@ int lstm_forward_impl(int T, int B, int I, int H, const float* x, const float* w
     float* gt = gates + t * BG;
     parallel_for(blocks, [&](int u) {
       const int u0 = u * NR, nu = imin(NR, H - u0);
-      for (int m = 0; m < B; m += MR) {
-        const int mr = imin(MR, B - m);
+      for (int m = 0, mr; m < B; m += mr) {
+        mr = tile_rows(B - m);
         // gates[t][m.., q·H + u0..] += h_{t-1}[m..]·W_hhᵀ, then the cell update while the tile is in L1
         for (int q = 0; q < 4; ++q)
           micro_rows(mr, H, hp + (ptrdiff_t)m * H, H, 1, P + ((ptrdiff_t)u * 4 + q) * panel, gt + m * G + q * H + u0,
@@ -579,8 +585,8 @@ int lstm_backward_impl(int T, int B, int I, int H, const float* x, const float* 
       const float* dgt = dgates + t * BG;
       parallel_for(blocks, [&](int u) {
         const int u0 = u * NR, nu = imin(NR, H - u0);
-        for (int m = 0; m < B; m += MR) {
-          const int mr = imin(MR, B - m);
+        for (int m = 0, mr; m < B; m += mr) {
+          mr = tile_rows(B - m);
           const float* a = dgt + (ptrdiff_t)m * 4 * H;
           float* cc = dh_prev + (ptrdiff_t)m * H + u0;
           for (int k0 = 0; k0 < 4 * H; k0 += KC)
