@@ -2,7 +2,8 @@
 // LSTM_CUDA_CPU_THREADS = 1, 2 and 3 (and on the portable SIMD path too) and print a hash of every result;
 // the hashes must be equal per SIMD path. The workload covers the kernels that split work over threads:
 // GEMMs (all transposes, packed and small-M paths, K above one k block), the fused LSTM layer forward and
-// backward at a batch on the packed path and at B = 2 (H not a multiple of the panel width), reductions
+// backward at a batch on the packed path and at B = 2 (H not a multiple of the panel width; work below
+// ~2^18 multiply-adds runs on the calling thread, so these sizes are above it), reductions
 // over many chunks, and a few Adam steps of a whole model with dropout.
 import test from 'tape';
 import { createHash } from 'node:crypto';
@@ -22,7 +23,7 @@ function workload(): string {
     hash.update(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     be.free(s);
   };
-  for (const [M, N, K] of [[300, 200, 300], [3, 130, 70], [70, 3, 513]]) {
+  for (const [M, N, K] of [[300, 200, 300], [3, 1000, 300], [70, 3, 513]]) {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
         const A = be.upload(rand(M * K)), B = be.upload(rand(K * N)), C = be.upload(rand(M * N));
@@ -39,8 +40,9 @@ function workload(): string {
   be.sumRows(300, 1000, x, rows, false);
   take(rows);
   be.free(x);
-  for (const B of [2, 13]) {
-    const T = 4, I = 11, H = 37;
+  // B = 2: the small-batch path, large enough (H = 300) to run in parallel; B = 13: the packed path
+  for (const [B, I, H] of [[2, 200, 300], [13, 11, 37]]) {
+    const T = 4;
     const up = (n: number) => be.upload(rand(n));
     const [xs, wih, whh, bih, bhh, h0, c0] = [up(T * B * I), up(4 * H * I), up(4 * H * H), up(4 * H), up(4 * H), up(B * H), up(B * H)];
     const [h, c, gates, tanhC] = [be.alloc('float32', T * B * H), be.alloc('float32', T * B * H), be.alloc('float32', T * B * 4 * H), be.alloc('float32', T * B * H)];

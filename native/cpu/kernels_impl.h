@@ -134,6 +134,19 @@ inline void vstore_n(float* p, V v, int n) {
   else memcpy(p, &v, sizeof(float) * (size_t)imax(n, 0));
 }
 
+// parallel_for, or the same tasks in order on the calling thread when the whole job is below ~2^18
+// multiply-adds (waking a worker costs more than it saves; each task computes the same either way, so
+// the bits do not change).
+constexpr double kSerialWork = 1 << 18;
+template <class F>
+void parallel_for_work(int tasks, double work, const F& f) {
+  if (work < kSerialWork) {
+    for (int i = 0; i < tasks; ++i) f(i);
+  } else {
+    parallel_for(tasks, f);
+  }
+}
+
 inline float hsum(V v) {
   float s = 0.f;
   for (int i = 0; i < W; ++i) s += v[i];
@@ -299,8 +312,9 @@ int gemm_small(bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
   }
   constexpr int CHUNK = 64;  // output columns per task
   const int tasks = (N + CHUNK - 1) / CHUNK;
+  const double work = (double)M * N * K;
   if (trans_b) {  // C[m,n] = dot(A[m,:], B[n,:])
-    parallel_for(tasks, [&](int task) {
+    parallel_for_work(tasks, work, [&](int task) {
       const int n0 = task * CHUNK, n1 = imin(N, n0 + CHUNK);
       for (int m = 0; m < M; ++m) {
         const float* a = A + (ptrdiff_t)m * K;
@@ -316,7 +330,7 @@ int gemm_small(bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
       }
     });
   } else {  // C[m, n0:n1] = Σ_k A[m,k]·B[k, n0:n1]
-    parallel_for(tasks, [&](int task) {
+    parallel_for_work(tasks, work, [&](int task) {
       const int n0 = task * CHUNK, n1 = imin(N, n0 + CHUNK);
       constexpr int NVC = CHUNK / W > 0 ? CHUNK / W : 1;
       for (int m = 0; m < M; ++m) {
@@ -437,7 +451,7 @@ int lstm_gates_forward_impl(int B, int H, float* gates, const float* b_ih, const
                             float* c, float* h, float* tanh_c) {
   if (B <= 0 || H <= 0) return kOk;
   const int ub = (H + GATE_UNITS - 1) / GATE_UNITS;
-  parallel_for(B * ub, [&](int task) {
+  parallel_for_work(B * ub, 16.0 * B * H, [&](int task) {
     const int b = task / ub, u0 = (task % ub) * GATE_UNITS;
     const ptrdiff_t o = (ptrdiff_t)b * H;
     gates_forward_block(1, H, u0, imin(GATE_UNITS, H - u0), gates + 4 * o, b_ih, b_hh, c_prev + o, c + o, h + o,
@@ -450,7 +464,7 @@ int lstm_gates_backward_impl(int B, int H, const float* gates, const float* c_pr
                              const float* dh, float* dc, float* dgates) {
   if (B <= 0 || H <= 0) return kOk;
   const int ub = (H + GATE_UNITS - 1) / GATE_UNITS;
-  parallel_for(B * ub, [&](int task) {
+  parallel_for_work(B * ub, 16.0 * B * H, [&](int task) {
     const int b = task / ub, u0 = (task % ub) * GATE_UNITS;
     const ptrdiff_t o = (ptrdiff_t)b * H;
     gates_backward_block(1, H, u0, imin(GATE_UNITS, H - u0), gates + 4 * o, c_prev + o, tanh_c + o, dh + o,
@@ -474,7 +488,7 @@ int lstm_forward_impl(int T, int B, int I, int H, const float* x, const float* w
       const float* cp = t == 0 ? c0 : c + (t - 1) * BH;
       const float* xt = x + (ptrdiff_t)t * B * I;
       float* gt = gates + t * BG;
-      parallel_for(blocks, [&](int blk) {
+      parallel_for_work(blocks, (double)B * 4 * H * (I + H), [&](int blk) {
         const int u0 = blk * UB, nu = imin(UB, H - u0);
         for (int b = 0; b < B; ++b) {
           float* g = gt + b * G;
@@ -626,7 +640,7 @@ constexpr int XENT_ROWS = 32;  // rows per task
 int softmax_xent_forward_impl(int N, int vocab, const float* logits, const int32_t* targets, int ignore_index,
                               float* loss, float* lse) {
   if (N <= 0) return kOk;
-  parallel_for((N + XENT_ROWS - 1) / XENT_ROWS, [&](int task) {
+  parallel_for_work((N + XENT_ROWS - 1) / XENT_ROWS, 16.0 * N * vocab, [&](int task) {
     for (int row = task * XENT_ROWS; row < imin(N, task * XENT_ROWS + XENT_ROWS); ++row) {
       const float* x = logits + (ptrdiff_t)row * vocab;
       float m = -__builtin_inff();
@@ -654,7 +668,7 @@ int softmax_xent_forward_impl(int N, int vocab, const float* logits, const int32
 int softmax_xent_backward_impl(int N, int vocab, const float* logits, const int32_t* targets, int ignore_index,
                                const float* lse, const float* dloss, float* dlogits) {
   if (N <= 0) return kOk;
-  parallel_for((N + XENT_ROWS - 1) / XENT_ROWS, [&](int task) {
+  parallel_for_work((N + XENT_ROWS - 1) / XENT_ROWS, 16.0 * N * vocab, [&](int task) {
     for (int row = task * XENT_ROWS; row < imin(N, task * XENT_ROWS + XENT_ROWS); ++row) {
       const float* x = logits + (ptrdiff_t)row * vocab;
       float* d = dlogits + (ptrdiff_t)row * vocab;
