@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkBuffer } from './device_memory.js';
 import type {
   AdamStepArgs, Backend, DropoutMaskArgs, DType, EmbeddingBackwardArgs, EmbeddingForwardArgs, GemmArgs,
   LstmBackwardArgs, LstmForwardArgs, LstmGatesBackwardArgs, LstmGatesForwardArgs, MemoryStats, SampleArgs,
@@ -265,6 +266,7 @@ export class NativeBackend implements Backend {
     if (!Number.isInteger(length) || length < 0 || length > MAX_ALLOC) {
       this.fail('alloc', `length must be an integer in [0, 2^50], got ${length}`, RangeError);
     }
+    checkBuffer(this.name, length, 4, dtype);
     try {
       return new NativeStorage(dtype, length, this.addon.alloc(dtype, length), this);
     } catch (e) { this.native(e); }
@@ -277,6 +279,7 @@ export class NativeBackend implements Backend {
     else if (data instanceof Float64Array) this.unsupportedDtype('upload', 'float64');
     else this.fail('upload', 'expected a Float32Array or Int32Array', TypeError);
     this.sizes('upload', { length: data.length });
+    checkBuffer(this.name, data.length, 4, dtype);
     try {
       return new NativeStorage(dtype, data.length, this.addon.upload(data), this);
     } catch (e) { this.native(e); }

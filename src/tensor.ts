@@ -11,6 +11,7 @@
 // `loss.backward()` works). `backward()` frees every saved buffer of the graph it walked unless
 // `retainGraph` is set; walking a freed graph again is an Error. `tidy(fn)` disposes every tensor created
 // inside except those reachable from what fn returns; `noGrad(fn)` records nothing.
+import { checkBuffer } from './device_memory.js';
 import type { Backend, DType, DeviceName, Storage, TypedArray } from './backend.js';
 import { defaultDevice, getBackend } from './device.js';
 import { RngStream } from './rng.js';
@@ -481,7 +482,11 @@ export class Tensor {
   static full(shape: readonly number[], value: number, opts?: TensorOptions): Tensor {
     const sh = checkShapeArg('Tensor.full', shape);
     const { backend, dtype } = resolve('Tensor.full', opts);
-    if (dtype === 'int32') return Tensor.from(new Array<number>(shapeSize(sh)).fill(value), sh, opts);
+    if (dtype === 'int32') {
+      hostArray('Tensor.full', [value], 'int32'); // the value is checked once, the size before the host array exists
+      checkBuffer(backend.name, shapeSize(sh), 4, 'int32');
+      return Tensor.from(new Int32Array(shapeSize(sh)).fill(value), sh, opts);
+    }
     const s = backend.alloc(dtype, shapeSize(sh));
     backend.fill(s, value);
     return new Tensor(new Buf(backend, s), sh, !!opts?.requiresGrad, true);

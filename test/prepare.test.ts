@@ -297,3 +297,31 @@ test('prepare: the built CLI (spawned) exits 0 / 1 / 2', (t) => {
   }
   t.end();
 });
+
+test('prepare: --out equal to an input is refused; an existing --out needs --force', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'prepare-out-'));
+  try {
+    const chat = join(tmp, '_chat.txt');
+    writeFileSync(chat, readFileSync(join(FIX, 'whatsapp_ios', '_chat.txt')));
+    const before = readFileSync(chat);
+    let r = await call([chat, '--me', ME, '--out', chat, '--force']);
+    t.equal(r.code, 1, 'out = input: exit 1, even with --force');
+    t.match(r.stderr, /--out .*_chat\.txt is the input '.*_chat\.txt'; writing it would destroy the export/);
+    t.ok(readFileSync(chat).equals(before), 'the export is untouched');
+    r = await call([tmp, '--me', ME, '--out', chat, '--force']);
+    t.match(r.stderr, /is a file inside the input directory/, 'a file inside an input directory is refused too');
+    t.ok(readFileSync(chat).equals(before), 'still untouched');
+    const out = join(tmp, 'me.txt');
+    writeFileSync(out, 'precious\n');
+    r = await call([chat, '--me', ME, '--out', out]);
+    t.equal(r.code, 1, 'existing --out without --force: exit 1');
+    t.match(r.stderr, /--out .*me\.txt already exists; replace it with --force/);
+    t.equal(readFileSync(out, 'utf8'), 'precious\n', 'not replaced');
+    r = await call([chat, '--me', ME, '--out', out, '--force']);
+    t.equal(r.code, 0, '--force replaces it');
+    t.notEqual(readFileSync(out, 'utf8'), 'precious\n');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  t.end();
+});

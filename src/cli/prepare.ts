@@ -1,8 +1,8 @@
 // `lstm-cuda prepare`: turns a Messenger / WhatsApp / Telegram export (file, directory or .zip) into
 // training text of only your own messages, one per line, in time order, with a summary on stderr.
 // Without --me it lists the senders (most messages first) so you can pick your name.
-import { existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { writeFileAtomic } from '../atomic_write.js';
 import { parseFlags, FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
@@ -22,6 +22,7 @@ const SPEC: Record<string, FlagSpec> = {
   until: { type: 'string', help: 'keep messages up to this date (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
   newline: { type: 'string', help: "what replaces line breaks inside a message (default a space; e.g. ' / ' or ' ⏎ ')" },
   'date-order': { type: 'string', choices: ['auto', 'dmy', 'mdy'], default: 'auto', help: 'WhatsApp day/month order' },
+  force: { type: 'boolean', help: 'replace an existing --out file' },
 };
 
 /** Parses a --since/--until value to epoch ms (a bare date: start of that local day, or its end for --until). */
@@ -45,11 +46,25 @@ const localDate = (t: number) => {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 };
 
-/** Checks --out before any reading: its directory exists and it is not itself a directory. */
-function checkOutput(path: string): void {
+/**
+ * Checks --out before any reading: its directory exists, it is not a directory, it is none of the inputs
+ * (nor a file inside an input directory), and an existing file is only replaced with --force.
+ */
+function checkOutput(path: string, inputs: string[], force: boolean): void {
   const dir = dirname(path) || '.';
   if (!existsSync(dir)) throw new UsageError(`--out ${path}: directory '${dir}' does not exist`, 1);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--out ${path}: is a directory, expected a file name`, 1);
+  const exists = existsSync(path);
+  if (exists && statSync(path).isDirectory()) throw new UsageError(`--out ${path}: is a directory, expected a file name`, 1);
+  const real = (p: string) => { try { return realpathSync(p); } catch { return resolve(p); } };
+  const target = exists ? real(path) : resolve(real(dir), path.slice(path.lastIndexOf('/') + 1));
+  for (const input of inputs) {
+    const r = real(input);
+    const rel = relative(r, target);
+    if (rel === '' || (existsSync(r) && statSync(r).isDirectory() && exists && !rel.startsWith('..') && !isAbsolute(rel))) {
+      throw new UsageError(`--out ${path} is ${rel === '' ? 'the input' : 'a file inside the input directory'} '${input}'; writing it would destroy the export. Choose another --out`, 1);
+    }
+  }
+  if (exists && !force) throw new UsageError(`--out ${path} already exists; replace it with --force, or choose another name`, 1);
 }
 
 /** Writes the output through the shared atomic writer (temp file in the same directory + rename). */
@@ -109,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out = values.out as string | undefined;
   const me = (values.me as string[] | undefined) ?? [];
-  if (out !== undefined && me.length > 0) checkOutput(out);
+  if (out !== undefined && me.length > 0) checkOutput(out, paths, values.force === true);
   if (me.some((m) => !m.trim())) throw new UsageError('--me expects a name, got an empty string');
 
   try {

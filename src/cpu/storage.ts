@@ -1,6 +1,7 @@
 // The cpu backend's Storage (a host typed array), the live-allocation counters behind memory(), and the
 // checked unwrapping every cpu kernel does before touching a storage (freed? other backend? dtype? length?).
 import type { DType, Storage, TypedArray } from '../backend.js';
+import { checkBuffer } from '../device_memory.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -20,6 +21,7 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
 /** A zero-filled typed array of `dtype` (Float32Array, Float64Array or Int32Array). */
 export function newArray(dtype: DType, length: number): TypedArray {
+  if (dtype in BYTES) checkBuffer('ref', length, BYTES[dtype], dtype); // refused before V8 or the OOM killer
   switch (dtype) {
     case 'float32': return new Float32Array(length);
     case 'float64': return new Float64Array(length);

@@ -27,6 +27,13 @@ export abstract class LstmLayers extends Module {
     this.bias = opts.bias ?? true;
   }
 
+  /** Refuses `layers` layers whose parameters cannot fit (before creating any). */
+  protected checkLayersFit(what: string, layers: number, opts: ModuleOptions): void {
+    const H = this.hiddenSize, I = this.inputSize, b = this.bias ? 2 : 0;
+    const first = 4 * H * (I + H + b), rest = 4 * H * (2 * H + b);
+    Module.checkParameterMemory(`${what}(inputSize ${I}, hiddenSize ${H}${layers > 1 ? `, numLayers ${layers}` : ''})`, first + (layers - 1) * rest, 4 * H * Math.max(I, H), opts);
+  }
+
   /** Creates weight_ih{suffix} [4H,I], weight_hh{suffix} [4H,H], bias_ih{suffix}, bias_hh{suffix} [4H]. */
   protected createLayer(suffix: string, I: number, rng: RngStream, opts: ModuleOptions): void {
     const H = this.hiddenSize;
@@ -60,6 +67,7 @@ export interface LSTMCellOptions extends ModuleOptions {
 export class LSTMCell extends LstmLayers {
   constructor(opts: LSTMCellOptions) {
     super('LSTMCell', opts);
+    this.checkLayersFit('LSTMCell', 1, opts);
     this.createLayer('', this.inputSize, Module.initStream(opts), opts);
   }
 

@@ -6,6 +6,8 @@ import type { DType, DeviceName, TypedArray } from '../backend.js';
 import { RngStream } from '../rng.js';
 import { Tensor, hostArray, keep, nextDefaultSeed, randomValues, noGrad } from '../tensor.js';
 import { formatShape, sameShape, shapeSize } from '../ops/check.js';
+import { defaultDevice } from '../device.js';
+import { checkAllocation } from '../device_memory.js';
 
 /** Options every module takes for where its parameters live and how they are initialised. */
 export interface ModuleOptions {
@@ -53,6 +55,15 @@ export abstract class Module {
   /** Creates and registers a parameter initialised from host values (drawn from rng by the caller). */
   protected createParameter(name: string, shape: readonly number[], values: ArrayLike<number>, opts: ModuleOptions): Tensor {
     return this.registerParameter(name, Tensor.from(values, shape, { device: opts.device, dtype: opts.dtype ?? 'float32' }));
+  }
+
+  /**
+   * Refuses, before any parameter exists, parameters of `elements` values in all (the largest `largest`)
+   * that cannot fit on the device: the resident values plus the host copies made while initialising the largest.
+   */
+  protected static checkParameterMemory(what: string, elements: number, largest: number, opts: ModuleOptions): void {
+    const bytes = elements * (opts.dtype === 'float64' ? 8 : 4) + largest * 12;
+    checkAllocation(opts.device ?? defaultDevice(), bytes, `${what} with ${elements} parameters`);
   }
 
   /** Creates a parameter U(low, high) from the stream (PyTorch's init for LSTM and Linear). */

@@ -34,6 +34,7 @@ export class Stack extends LstmLayers {
     super('Stack', opts);
     this.numLayers = checkPositiveInt('Stack: numLayers', opts.numLayers ?? 1);
     this.dropout = checkDropoutP('Stack: dropout', opts.dropout);
+    this.checkLayersFit('Stack', this.numLayers, opts);
     const rng = Module.initStream(opts);
     for (let l = 0; l < this.numLayers; l++) this.createLayer(`_l${l}`, l === 0 ? this.inputSize : this.hiddenSize, rng, opts);
     this.stream = new DropoutStream(rng.nextU32());

@@ -21,6 +21,7 @@ import { loadCheckpoint, toHost, type LoadedCheckpoint } from '../checkpoint/che
 import { decodeTrainState, freshPosition, type RunPosition, type TrainState } from '../checkpoint/train_state.js';
 import { sample } from '../sample/sample.js';
 import { ProgressBar, formatRate } from './progress.js';
+import { checkAllocation } from '../device_memory.js';
 import { resumeOptions, storedOptions, type TrainOptions } from './options.js';
 import { prepareData, type TrainingData } from './data.js';
 import { RunDir } from './run_dir.js';
@@ -128,6 +129,20 @@ function setupSession(opts: TrainOptions, device: DeviceName, data: TrainingData
   return s;
 }
 
+/**
+ * Refuses a run that cannot fit on the device before building anything: the parameters four times (values,
+ * gradients, Adam's m and v) plus the activations one step keeps for backward (per layer and time step the
+ * gates, cell and hidden state and their gradients; the logits, probabilities and their gradient).
+ */
+function checkTrainingFits(opts: TrainOptions, device: DeviceName, data: TrainingData): void {
+  const V = data.vocab.size, D = opts.embed, H = opts.hidden, L = opts.layers;
+  const B = data.train.B, T = data.train.T;
+  const params = V * D + 4 * H * (D + H + 2) + (L - 1) * 4 * H * (2 * H + 2) + V * H + V;
+  const activations = T * B * (L * 14 * H + 3 * V + D);
+  checkAllocation(device, 4 * (4 * params + activations), `training this model (${params} parameters; batch ${B} × seq ${T})`,
+    'use a smaller --hidden, --layers, --embed, --batch or --seq');
+}
+
 /** the learning rate at a step: opts.lr decayed smoothly by lrDecay per epoch */
 function lrAt(opts: TrainOptions, batchesPerEpoch: number, step: number): number {
   return opts.lr * opts.lrDecay ** (step / batchesPerEpoch);
@@ -145,6 +160,7 @@ export async function trainCharRNN(options: TrainOptions & { resume?: boolean },
   const openRun = () => RunDir.open(opts.out, { plotTitle: `char-rnn loss (${opts.file ?? 'text'})`, command: 'train' });
   // a fresh run reads its data before it creates anything; a resumed one locks its directory before reading it
   const early = resuming ? undefined : prepareData(opts, { log });
+  if (early) checkTrainingFits(opts, device, early);
   const run = openRun();
   let session: Session | undefined;
   try {
