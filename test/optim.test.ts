@@ -143,3 +143,20 @@ test('optimizer stateDict round trip continues bit-exactly (float32, through JSO
   }
   t.end();
 });
+
+test('optimizer messages name the real problem; a 3e38 gradient is scaled, not zeroed', async (t) => {
+  const m = await import('../src/index.js');
+  t.throws(() => m.clipGradNorm(5 as never, 1), /clipGradNorm: params must be an array of Tensors \(e\.g\. model\.parameters\(\)\), got number/);
+  const p = m.Tensor.zeros([2], { requiresGrad: true, device: 'ref' });
+  t.throws(() => new m.Adam([p], { lr: 1, betas: [1, 0.9] }), /Adam: betas\[0\] must be in \[0, 1\), got 1/);
+  t.throws(() => new m.Adam([p], { lr: 1, betas: [0.9, 1] }), /Adam: betas\[1\] must be in \[0, 1\), got 1/);
+  const w = m.Tensor.ones([3], { requiresGrad: true, device: 'ref' });
+  m.sum(m.mul(w, m.Tensor.from([3e38, -3e38, 1], [3], { device: 'ref' }))).backward();
+  const norm = m.clipGradNorm([w], 1);
+  t.ok(Math.abs(norm / (3e38 * Math.SQRT2) - 1) < 1e-6, `norm in double: ${norm.toExponential(4)} (float32 squares would overflow to Infinity)`);
+  const g = [...w.grad!.toArray()];
+  t.ok(Math.abs(g[0]! - Math.SQRT1_2) < 1e-6 && Math.abs(g[1]! + Math.SQRT1_2) < 1e-6, `clipped to norm 1, not zeroed: [${g.map((x) => x.toExponential(3))}]`);
+  const cell = new m.LSTMCell({ inputSize: 4, hiddenSize: 3, device: 'ref' });
+  t.throws(() => cell.forward(m.Tensor.zeros([2, 5], { device: 'ref' })), /lstm: x has 5 features per step .* but weight_ih \[12,4\] takes inputs of size 4/, 'an x of the wrong width blames x');
+  t.end();
+});

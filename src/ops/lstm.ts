@@ -39,6 +39,11 @@ export function lstm(x: Tensor, h0: Tensor | null, c0: Tensor | null, w: LstmWei
   checkRank('lstm', 'weight_hh', weightHh, 2, '[4H, H]');
   const H = weightHh.shape[1];
   checkShape('lstm', 'weight_hh', weightHh, [4 * H, H]);
+  checkRank('lstm', 'weight_ih', weightIh, 2, '[4H, I]');
+  if (weightIh.shape[0] === 4 * H && weightIh.shape[1] !== I) {
+    // the weights agree with each other: it is x that has the wrong width
+    throw new RangeError(`lstm: x has ${I} features per step (shape ${formatShape(x.shape)}) but weight_ih ${formatShape(weightIh.shape)} takes inputs of size ${weightIh.shape[1]}`);
+  }
   checkShape('lstm', 'weight_ih', weightIh, [4 * H, I]);
   if (biasIh) checkShape('lstm', 'bias_ih', biasIh, [4 * H]);
   if (biasHh) checkShape('lstm', 'bias_hh', biasHh, [4 * H]);

@@ -38,9 +38,14 @@ export class Adam extends Optimizer {
 
   constructor(params: Iterable<Tensor>, opts: AdamOptions) {
     super('Adam', params, opts?.lr);
+    if (opts.betas !== undefined && !Array.isArray(opts.betas)) throw new TypeError(`Adam: betas must be a pair [beta1, beta2], got ${typeof opts.betas}`);
     const [b1, b2] = opts.betas ?? [0.9, 0.999];
+    // β = 1 would divide by a zero bias correction (1 - β^t): every parameter NaN after one step
     this.beta1 = checkNumber('Adam: betas[0]', b1, 0, 1);
     this.beta2 = checkNumber('Adam: betas[1]', b2, 0, 1);
+    for (const [k, b] of [['betas[0]', b1], ['betas[1]', b2]] as const) {
+      if (b === 1) throw new RangeError(`Adam: ${k} must be in [0, 1), got 1 (the bias correction 1 - ${k}^t would be 0)`);
+    }
     this.eps = checkNumber('Adam: eps', opts.eps ?? 1e-8, 0);
     this.weightDecay = checkNumber('Adam: weightDecay', opts.weightDecay ?? 0, 0);
     this.decoupled = opts.decoupled ?? false;

@@ -1,0 +1,161 @@
+// A child of faults.test.ts: calls public ops, constructors and backend entry points with random (often
+// nearly valid, sometimes absurd) arguments and counts how each call ended. It writes the case it is about
+// to run into CASEFILE first, so the parent names the case when the process dies.
+//   node fuzz_child.js DEVICE SEED FIRST TOTAL CASEFILE  → stdout: FUZZ {"cases","errors","ok","unclear"}
+// An Error whose message names the problem is a clear refusal; V8's own messages about our internals
+// ("Cannot read properties of undefined", "is not a function", "Invalid typed array length") are unclear.
+import { writeFileSync } from 'node:fs';
+import * as lib from '../../src/index.js';
+import { getBackend } from '../../src/device.js';
+import { RngStream } from '../../src/rng.js';
+import type { DeviceName } from '../../src/backend.js';
+
+const [device, seedArg, firstArg, totalArg, caseFile] = process.argv.slice(2) as [DeviceName, string, string, string, string];
+const UNCLEAR = /Cannot read propert|is not a function|is not iterable|is not a constructor|Invalid typed array length|Invalid array length|Maximum call stack|undefined is not|null is not|Cannot convert|Array buffer allocation failed/;
+
+let rng = new RngStream(0);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)]!;
+const chance = (p: number) => rng.next() < p;
+const SMALL_DIMS = [0, 1, 1, 2, 3, 4, 5, 7];
+const ODD_NUMBERS = [-1, 0, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + 1, 1e12, -(2 ** 31) - 1, 2 ** 53, 65];
+const VALUES = [0, 1, -1, 0.5, 1e30, -1e30, 3e38, NaN, Infinity, -Infinity, 1e-40];
+
+function randomShape(): number[] {
+  const rank = pick([0, 1, 1, 2, 2, 2, 3, 3]);
+  return Array.from({ length: rank }, () => (chance(0.04) ? pick(ODD_NUMBERS) : pick(SMALL_DIMS)));
+}
+
+function randomTensor(shape = randomShape(), dtype = pick(['float32', 'float32', 'int32', 'float64'] as const)): unknown {
+  const dev = chance(0.9) ? device : pick(['ref', 'emu'] as const);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!(Number.isInteger(n) && n >= 0 && n <= 4096)) return n > 2 ** 32 || !Number.isInteger(n) || n < 0 ? lib.Tensor.zeros(shape, { device: dev, dtype }) : randomTensor(shape.map((d) => Math.min(d, 3))); // refused, or kept small
+  const data = Array.from({ length: n }, () => (dtype === 'int32' ? (chance(0.1) ? pick([-1, 1000000, -2147483648, 2147483647]) : Math.floor(rng.next() * 8)) : chance(0.05) ? pick(VALUES) : rng.next() * 4 - 2));
+  return lib.Tensor.from(data, shape, { device: dev, dtype, requiresGrad: dtype !== 'int32' && chance(0.5) });
+}
+
+function randomValue(depth = 0): unknown {
+  const r = rng.next();
+  if (r < 0.45) return randomTensor();
+  if (r < 0.6) return pick(ODD_NUMBERS.concat(SMALL_DIMS));
+  if (r < 0.65) return pick([null, undefined, 'x', true, {}, [], () => 1]);
+  if (r < 0.75 && depth < 2) return Array.from({ length: pick([0, 1, 2, 3]) }, () => randomValue(depth + 1));
+  if (depth < 2) {
+    const o: Record<string, unknown> = {};
+    for (const k of ['p', 'seed', 'training', 'ignoreIndex', 'reduction', 'temperature', 'topK', 'topP', 'lr', 'betas', 'eps', 'momentum', 'weightDecay', 'inputSize', 'hiddenSize', 'numLayers', 'vocabSize', 'embedDim', 'inFeatures', 'outFeatures', 'numEmbeddings', 'embeddingDim', 'dropout', 'device', 'dtype', 'weightIh', 'weightHh', 'biasIh', 'biasHh', 'label_smoothing']) {
+      if (chance(0.15)) o[k] = k === 'device' ? pick(['ref', 'emu', 'nope']) : k === 'reduction' ? pick(['mean', 'sum', 'none', 'x']) : k === 'betas' ? [pick([0, 0.9, 1, 2, -1]), pick([0.999, 1, NaN])] : k.startsWith('weight') || k.startsWith('bias') ? randomTensor() : randomValue(depth + 1);
+    }
+    return o;
+  }
+  return pick(VALUES);
+}
+
+/** Nearly valid calls of the ops whose bad indices and shapes reach kernels. */
+const SHAPED: Record<string, () => unknown> = {
+  embedding: () => lib.embedding(randomTensor([pick([1, 3])], 'int32') as lib.Tensor, randomTensor([pick([2, 5]), pick([1, 3])], 'float32') as lib.Tensor),
+  crossEntropy: () => lib.crossEntropy(randomTensor([3, pick([2, 5])], 'float32') as lib.Tensor, randomTensor([pick([3, 2])], 'int32') as lib.Tensor, randomValue(2) as never),
+  sampleTokens: () => lib.sampleTokens(randomTensor([pick([1, 2]), pick([1, 5, 65])], 'float32') as lib.Tensor, randomValue(2) as never),
+  lstm: () => {
+    const H = pick([1, 2, 3]), I = pick([1, 2, 4]), T = pick([1, 2]), B = pick([1, 2]);
+    const w = (r: number, c?: number) => randomTensor(c === undefined ? [chance(0.9) ? r : r + 1] : [r, chance(0.9) ? c : c + 1], 'float32') as lib.Tensor;
+    return lib.lstm(randomTensor([T, B, chance(0.85) ? I : I + 1], 'float32') as lib.Tensor, chance(0.5) ? null : randomTensor([B, H], 'float32') as lib.Tensor, null,
+      { weightIh: w(4 * H, I), weightHh: w(4 * H, H), biasIh: chance(0.8) ? w(4 * H) : null, biasHh: null });
+  },
+  clipGradNorm: () => lib.clipGradNorm(randomValue() as never, randomValue() as never),
+  selectRow: () => lib.selectRow(randomTensor([pick([1, 3]), 2], 'float32') as lib.Tensor, pick([-1, 0, 1, 2, 3, 1e6, 1.5])),
+};
+
+// file and process-wide functions are left out: they would write random paths or change the default device
+const NOT_FUZZED = /^(trainCharRNN|readCorpusFile|saveCheckpoint|loadCheckpoint|readSafetensors|writeSafetensors|setDefaultDevice|evaluate)$/;
+const publicFns = Object.entries(lib).filter(([k, v]) => typeof v === 'function' && !NOT_FUZZED.test(k)) as [string, (...a: unknown[]) => unknown][];
+const be = getBackend(device) as unknown as Record<string, unknown>;
+const methodNames = [...new Set([...Object.keys(be), ...Object.getOwnPropertyNames(Object.getPrototypeOf(be))])]
+  .filter((k) => k !== 'constructor' && typeof be[k] === 'function' && !/^(dispose|emptyCache|synchronize|memory)$/.test(k));
+
+/**
+ * argument names of a function from its source: positional names, the keys of one destructured object, or
+ * for one args object `a`, the keys the body reads (`a.weight`, `const { N, V } = a`)
+ */
+function paramNames(fn: (...a: unknown[]) => unknown): { names: string[]; object: boolean } {
+  const src = fn.toString();
+  const m = /^[^(]*\(([^)]*)\)/.exec(src);
+  const inner = m?.[1] ?? '';
+  const obj = /^\s*\{([^}]*)\}/.exec(inner);
+  if (obj) return { names: obj[1]!.split(',').map((x) => x.trim().split(/[\s:=]/)[0]!).filter(Boolean), object: true };
+  const names = inner.split(',').map((x) => x.trim().split(/[\s:=]/)[0]!).filter(Boolean);
+  if (names.length === 1) {
+    const p = names[0]!;
+    const keys = new Set<string>();
+    for (const k of src.matchAll(new RegExp(`\\b${p}\\.(\\w+)`, 'g'))) keys.add(k[1]!);
+    for (const d of src.matchAll(new RegExp(`\\{([^{}]*)\\}\\s*=\\s*${p}\\b`, 'g'))) for (const k of d[1]!.split(',')) keys.add(k.trim().split(/[\s:=]/)[0]!);
+    keys.delete('');
+    if (keys.size) return { names: [...keys], object: true };
+  }
+  return { names, object: false };
+}
+
+function storageFor(name: string): unknown {
+  const ints = /idx|index|indices|target|token|ids/i.test(name);
+  const len = chance(0.1) ? 0 : pick([1, 2, 3, 8, 17, 64]);
+  if (ints) return be.upload instanceof Function ? (be.upload as (a: Int32Array) => unknown)(Int32Array.from({ length: len }, () => (chance(0.2) ? pick([-1, 1000000, 2 ** 31 - 1]) : Math.floor(rng.next() * 4)))) : null;
+  return (be.upload as (a: Float32Array) => unknown)(Float32Array.from({ length: len }, () => (chance(0.05) ? pick(VALUES) : rng.next())));
+}
+
+function argFor(name: string): unknown {
+  // odd sizes are never huge integers: a kernel with M = 2^32 and N = 0 legitimately loops 2^32 times
+  if (/^(n|N|B|T|I|H|V|D|M|K|L|rows|cols|length|count|size|offset|seed)$/.test(name)) return chance(0.8) ? pick([0, 1, 2, 3, 4, 8]) : pick([-1, 1.5, NaN, Infinity, -Infinity, 65, 1000]);
+  if (/alpha|beta|scale|lr|eps|p|temperature|top|momentum|decay|value|clip|threshold|ignore/i.test(name)) return chance(0.8) ? rng.next() * 2 - 0.5 : pick(ODD_NUMBERS.concat(VALUES));
+  if (/dtype/.test(name)) return pick(['float32', 'int32', 'float64', 'x']);
+  if (/trans/i.test(name)) return pick([true, false, 0, 1]);
+  return chance(0.9) ? storageFor(name) : pick([null, undefined, 3, {}]);
+}
+
+function backendCall(): string {
+  const name = pick(methodNames);
+  const fn = be[name] as (...a: unknown[]) => unknown;
+  const { names, object } = paramNames(fn);
+  if (object) {
+    const o: Record<string, unknown> = {};
+    for (const n of names) if (chance(0.95)) o[n] = argFor(n);
+    fn.call(be, o);
+  } else {
+    fn.apply(be, names.map((n) => argFor(n)));
+  }
+  return `backend.${name}(${names.join(', ')})`;
+}
+
+function opCall(): string {
+  if (chance(0.35)) {
+    const [name, f] = pick(Object.entries(SHAPED));
+    f();
+    return `${name} (shaped)`;
+  }
+  const [name, fn] = pick(publicFns);
+  last = name;
+  const args = Array.from({ length: Math.max(fn.length, pick([0, 1, 2, 3])) }, () => randomValue());
+  const isClass = /^class\b/.test(Function.prototype.toString.call(fn));
+  const r = isClass ? new (fn as unknown as new (...a: unknown[]) => unknown)(...args) : fn(...args);
+  if (r instanceof Promise) r.catch(() => {});
+  if (r instanceof lib.Tensor && chance(0.5)) { r.toArray(); if (r.requiresGrad && r.size === 1) r.backward(); }
+  return name;
+}
+
+const seed = Number(seedArg), first = Number(firstArg), total = Number(totalArg);
+let errors = 0, ok = 0, last = '';
+const unclear: string[] = [];
+lib.setDefaultDevice(device);
+for (let i = first; i < total; i++) {
+  rng = new RngStream(seed ^ 0x5bd1e995, i * 1000);
+  const kind = i % 2 === 0 ? 'backend' : 'op';
+  writeFileSync(caseFile, `${i} ${kind}`);
+  const t0 = Date.now();
+  try {
+    lib.tidy(() => { last = ''; last = (kind === 'backend' ? backendCall : opCall)(); });
+    ok++;
+  } catch (e) {
+    errors++;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (!(e instanceof Error) || !msg || UNCLEAR.test(msg)) unclear.push(`case ${i} (${kind}): ${msg.slice(0, 160)}`);
+  }
+  if (process.env.FUZZ_SLOW && Date.now() - t0 > 100) console.error(`slow case ${i}: ${Date.now() - t0} ms ${last}`);
+}
+console.log(`FUZZ ${JSON.stringify({ cases: total - first, errors, ok, unclear })}`);
