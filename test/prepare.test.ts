@@ -325,3 +325,22 @@ test('prepare: --out equal to an input is refused; an existing --out needs --for
   }
   t.end();
 });
+
+test('prepare: WhatsApp US dates (Jan 5–9, 12-hour clock) are read month-first, and the summary says why', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'prepare-us-'));
+  try {
+    const chat = join(tmp, 'WhatsApp Chat with Ann.txt');
+    writeFileSync(chat, [5, 6, 7, 8, 9].map((d) => `1/${d}/24, 8:55 PM - ${ME}: hello on day ${d}`).join('\n') + '\n');
+    const r = await call([chat, '--me', ME, '--since', '2024-01-05', '--until', '2024-01-09']);
+    t.equal(r.code, 0, `exit 0 (${r.stderr.trim()})`);
+    t.equal(lines(r.stdout).length, 5, '--since/--until keep all five January messages');
+    t.match(r.stderr, /dates read as month\/day\/year: consecutive messages are closer in time that way \(4\.0 vs 122\.0 days in all\)/, 'the order and the reason');
+    t.match(r.stderr, /2024-01-05 to 2024-01-09/, 'the summary has January 5 to 9');
+    writeFileSync(chat, `1/5/24, 8:55 PM - ${ME}: just one\n`);
+    const one = await call([chat, '--me', ME]);
+    t.match(one.stderr, /dates read as month\/day\/year: both orders fit; the 12-hour clock \(AM\/PM\) suggests a US export/, 'one message: the AM/PM hint');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  t.end();
+});

@@ -44,6 +44,14 @@ export function crc32(bytes: Uint8Array): string {
   return ((c ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
 }
 
+/** the checksum entry that covers the metadata strings themselves (config, vocabulary, step, …) */
+const META_CRC = '__metadata__';
+
+function metadataCrc(metadata: Record<string, string>): string {
+  const keys = Object.keys(metadata).filter((k) => k !== CRC_KEY).sort();
+  return crc32(new TextEncoder().encode(JSON.stringify(keys.map((k) => [k, metadata[k]]))));
+}
+
 function bytesOf(a: HostArray): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
@@ -54,7 +62,7 @@ function dtypeOf(a: HostArray): SafetensorsDType {
 
 /** Serialises tensors (in the given order) and string metadata to safetensors bytes. */
 export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata: Record<string, string> = {}): Uint8Array {
-  const crcs: Record<string, string> = {};
+  const crcs: Record<string, string> = { [META_CRC]: metadataCrc(metadata) };
   for (const [name, t] of Object.entries(tensors)) crcs[name] = crc32(bytesOf(t.data));
   const header: Record<string, unknown> = { __metadata__: { ...metadata, [CRC_KEY]: JSON.stringify(crcs) } };
   let offset = 0;
@@ -145,6 +153,9 @@ export function decodeSafetensors(bytes: Uint8Array, what: string): { tensors: R
       crcs = JSON.parse(crcText) as Record<string, unknown>;
     } catch {
       return fail(`corrupt header (metadata ${CRC_KEY} is not valid JSON)`);
+    }
+    if (crcs[META_CRC] !== undefined && crcs[META_CRC] !== metadataCrc(metadata)) {
+      fail(`corrupt header: the metadata (config, vocabulary, …) has checksum ${metadataCrc(metadata)}, the header says ${String(crcs[META_CRC])} (the file was damaged after it was written)`);
     }
     for (const [name, t] of Object.entries(tensors)) {
       const want = crcs[name];

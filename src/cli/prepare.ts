@@ -132,6 +132,7 @@ export async function run(argv: string[]): Promise<number> {
     const formats = Object.entries(read.filesRead).filter(([, n]) => n > 0).map(([f, n]) => `${f} ${n}`).join(', ');
     const n = read.conversations.length;
     console.error(`prepare: read ${n} conversation${n === 1 ? '' : 's'} (files: ${formats}${read.filesIgnored ? `; ${read.filesIgnored} other files ignored` : ''})`);
+    for (const c of read.conversations) if (c.dateOrder) console.error(`prepare: ${c.source}: ${c.dateOrder}`);
 
     if (me.length === 0) {
       const counts = senderCounts(read.conversations);

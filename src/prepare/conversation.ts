@@ -30,6 +30,8 @@ export interface Conversation {
   title: string;
   /** messages in chronological order (ties keep export order) */
   messages: ChatMessage[];
+  /** how the dates were read, for formats whose day/month order is ambiguous (WhatsApp), in words */
+  dateOrder?: string;
 }
 
 export type ExportFormat = 'messenger' | 'messenger-html' | 'whatsapp' | 'telegram';

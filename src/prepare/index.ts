@@ -133,7 +133,7 @@ export function selectMessages(conversations: Conversation[], opts: SelectOption
     const line = cleanMessage(m.text, opts.newline);
     if (!line) { skip('empty'); continue; }
     if (opts.dropLinks && URL_RE.test(line)) { skip('link'); continue; }
-    const length = [...line].length;
+    const length = codePoints(line); // not [...line]: a 200 MB message would be an array of 2·10^8 strings
     if (length < opts.minChars) { skip('short'); continue; }
     lines.push(line);
     characters += length;
@@ -141,4 +141,17 @@ export function selectMessages(conversations: Conversation[], opts: SelectOption
     last = m.time;
   }
   return { lines, characters, first, last, skipped, ...match };
+}
+
+/** Number of Unicode code points in s (a surrogate pair counts once), without allocating. */
+function codePoints(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) { n--; i++; }
+    }
+  }
+  return n;
 }

@@ -5,8 +5,10 @@
 // system lines (as is a "sender" that is a system phrase with a quoted subject containing ': ', such as
 // `Ann changed the subject to "a: b"`); "<Media omitted>", "image omitted", "<attached: …>", "… (file attached)" are attachments.
 // Day/month order is decided once per file: a first field > 12 anywhere means day-first, a second field
-// > 12 means month-first; otherwise the order under which the file's timestamps run forward wins, and a
-// tie is read day-first (the order of most locales). `dateOrder` forces one.
+// > 12 means month-first; otherwise the order under which the file's timestamps run forward wins; when
+// both do, the one whose consecutive messages are closer in time (a chat of Jan 5–9 read day-first would
+// jump a month per message); when that ties too, a 12-hour clock (AM/PM) is read as the US month-first
+// hint, else day-first (the order of most locales). `dateOrder` forces one. The reason is reported.
 import { ChatMessage, Conversation, ExportError, MessageKind, sortChronologically } from './conversation.js';
 
 export type DateOrder = 'auto' | 'dmy' | 'mdy';
@@ -52,13 +54,32 @@ function countBackwards(stamps: Stamp[], order: 'dmy' | 'mdy'): number {
   return back;
 }
 
-/** Picks the day/month order for a whole file (see the header). */
-export function decideDateOrder(stamps: Stamp[], forced: DateOrder = 'auto'): 'dmy' | 'mdy' | 'ymd' {
-  if (stamps.length > 0 && stamps.every((s) => s.a > 31)) return 'ymd';
-  if (forced !== 'auto') return forced;
-  if (stamps.some((s) => s.a > 12)) return 'dmy';
-  if (stamps.some((s) => s.b > 12)) return 'mdy';
-  return countBackwards(stamps, 'mdy') < countBackwards(stamps, 'dmy') ? 'mdy' : 'dmy';
+/** Sum of the absolute gaps between consecutive timestamps read in `order` (ms). */
+function totalGap(stamps: Stamp[], order: 'dmy' | 'mdy'): number {
+  let sum = 0;
+  for (let i = 1; i < stamps.length; i++) sum += Math.abs(stampTime(stamps[i]!, order) - stampTime(stamps[i - 1]!, order));
+  return sum;
+}
+
+/** Picks the day/month order for a whole file (see the header) and says why. */
+export function decideDateOrder(stamps: Stamp[], forced: DateOrder = 'auto'): { order: 'dmy' | 'mdy' | 'ymd'; why: string } {
+  if (stamps.length > 0 && stamps.every((s) => s.a > 31)) return { order: 'ymd', why: 'the year comes first' };
+  if (forced !== 'auto') return { order: forced, why: `--date-order ${forced}` };
+  if (stamps.some((s) => s.a > 12)) return { order: 'dmy', why: 'a first field is above 12' };
+  if (stamps.some((s) => s.b > 12)) return { order: 'mdy', why: 'a second field is above 12' };
+  const back = { mdy: countBackwards(stamps, 'mdy'), dmy: countBackwards(stamps, 'dmy') };
+  if (back.mdy !== back.dmy) {
+    const order = back.mdy < back.dmy ? 'mdy' : 'dmy';
+    return { order, why: `the timestamps run forward only that way (${back[order]} vs ${back[order === 'mdy' ? 'dmy' : 'mdy']} steps back)` };
+  }
+  const gap = { mdy: totalGap(stamps, 'mdy'), dmy: totalGap(stamps, 'dmy') };
+  const days = (ms: number) => (ms / 86400000).toFixed(1);
+  if (gap.mdy !== gap.dmy) {
+    const order = gap.mdy < gap.dmy ? 'mdy' : 'dmy';
+    return { order, why: `consecutive messages are closer in time that way (${days(gap[order])} vs ${days(gap[order === 'mdy' ? 'dmy' : 'mdy'])} days in all)` };
+  }
+  if (stamps.some((s) => s.ampm !== undefined)) return { order: 'mdy', why: 'both orders fit; the 12-hour clock (AM/PM) suggests a US export' };
+  return { order: 'dmy', why: 'both orders fit; day-first is the order of most locales (force one with --date-order)' };
 }
 
 const ATTACHMENT = /^(<media omitted>|<attached: [^>]*>|(image|video|audio|gif|document|contact card|sticker|media) omitted|null|.+ \(file attached\)|location: https?:\/\/\S+|live location shared|poll:)$/i;
@@ -96,7 +117,8 @@ export function readWhatsApp(text: string, source: string, dateOrder: DateOrder 
   if (entries.length === 0) {
     throw new ExportError(`${source}: not a WhatsApp chat export (no line starts with a timestamp like '12/31/23, 21:04 - Name: text' or '[31/12/2023, 21:04:05] Name: text')`);
   }
-  const order = decideDateOrder(entries.map((e) => e.stamp), dateOrder);
+  const decided = decideDateOrder(entries.map((e) => e.stamp), dateOrder);
+  const order = decided.order;
   const messages: ChatMessage[] = [];
   for (const e of entries) {
     const time = stampTime(e.stamp, order);
@@ -112,5 +134,6 @@ export function readWhatsApp(text: string, source: string, dateOrder: DateOrder 
     messages.push({ sender: senderPart, time, text: body, kind: textKind(body, marked) });
   }
   const title = (/WhatsApp Chat (?:with|-) (.+?)\.txt$/i.exec(source)?.[1]) ?? '';
-  return { source, title, messages: sortChronologically(messages) };
+  const name = { dmy: 'day/month/year', mdy: 'month/day/year', ymd: 'year/month/day' }[order];
+  return { source, title, messages: sortChronologically(messages), dateOrder: `dates read as ${name}: ${decided.why}` };
 }

@@ -1,7 +1,7 @@
 // Corpus loading for the char-rnn: read a file (or take a string), reject empty, binary and (in char mode)
 // non-UTF-8 input with a clear message, normalise newlines, encode to ids with a vocabulary, and split off a
 // validation set that training never sees (deterministic under the seed).
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { RngStream } from '../rng.js';
 import { Vocab, normaliseNewlines, type VocabMode } from './vocab.js';
 
@@ -22,7 +22,31 @@ export interface CorpusSplit {
   val: Int32Array | Int32Array[];
 }
 
-/** Reads a training file as bytes, with clear errors for a missing, empty or binary file. */
+/** the largest training file read */
+export const MAX_CORPUS_BYTES = 2 ** 30;
+
+/** Reads at most `max` bytes of `path`; `tooBig()` is thrown when there is more. */
+function readBounded(path: string, max: number, tooBig: () => Error): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 24, max + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+      if (total > max) throw tooBig();
+      if (chunks.length === 1 && chunk.subarray(0, n).indexOf(0) >= 0) break; // binary: checkCorpusBytes names it
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a training file as bytes, with clear errors for a missing, empty, binary or endless file. */
 export function readCorpusFile(path: string): Uint8Array {
   let st;
   try {
@@ -31,7 +55,10 @@ export function readCorpusFile(path: string): Uint8Array {
     throw new Error(`training file '${path}' does not exist`);
   }
   if (st.isDirectory()) throw new Error(`training file '${path}' is a directory, not a text file`);
-  const bytes = readFileSync(path);
+  const tooBig = () => new Error(`training file '${path}' is larger than ${MAX_CORPUS_BYTES / 2 ** 30} GiB, the most one run reads (its ids alone would take 4 bytes per symbol); train on a part of it`);
+  if (st.isFile() && st.size > MAX_CORPUS_BYTES) throw tooBig();
+  // not readFileSync: a device or a pipe (/dev/zero, /dev/stdin) has no size and may never end
+  const bytes = readBounded(path, MAX_CORPUS_BYTES, tooBig);
   checkCorpusBytes(bytes, `'${path}'`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
