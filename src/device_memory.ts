@@ -40,10 +40,10 @@ export function checkAllocation(device: string, bytes: number, what: string, hin
   throw new RangeError(`${what} needs ${formatBytes(bytes)} but device '${device}' has ${formatBytes(avail)} available${hint ? `; ${hint}` : ''}`);
 }
 
-/** The check of one buffer of `length` elements of `bytesPerElement` (the backends' alloc/upload path). */
+/** The check of one buffer of `length` elements (the typed-array limit applies to ref, whose buffers are typed arrays) of `bytesPerElement` (the backends' alloc/upload path). */
 export function checkBuffer(device: string, length: number, bytesPerElement: number, dtype: string): void {
-  if (length > MAX_TYPED_ARRAY_LENGTH && device !== 'cuda') {
+  if (length > MAX_TYPED_ARRAY_LENGTH && device === 'ref') {
     throw new RangeError(`a tensor of ${length} ${dtype} elements is larger than the ${MAX_TYPED_ARRAY_LENGTH} elements one host buffer can hold`);
   }
-  checkAllocation(device, length * bytesPerElement, `a tensor of ${length} ${dtype} elements`);
+  checkAllocation(device, length * bytesPerElement, `a tensor of ${length} ${dtype} elements (${length * bytesPerElement} bytes)`);
 }

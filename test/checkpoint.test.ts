@@ -65,7 +65,7 @@ test('safetensors: layout read back by an independent parser', (t) => {
   const { header, values } = independentParse(buf);
   const { 'lstm_cuda.crc32': crcs, ...meta } = header.__metadata__;
   t.deepEqual(meta, { hello: 'wörld', json: '{"x":1}' });
-  t.deepEqual(Object.keys(JSON.parse(crcs)), ['a', 'b', 'c'], 'a checksum per tensor in the metadata');
+  t.deepEqual(Object.keys(JSON.parse(crcs)), ['__metadata__', 'a', 'b', 'c'], 'a checksum of the metadata and one per tensor');
   t.equal(JSON.parse(crcs).a, zlibCrc(buf.subarray(8 + n, 8 + n + 24)), 'CRC-32 of a\'s bytes, as zlib computes it');
   t.deepEqual(header.a, { dtype: 'F32', shape: [2, 3], data_offsets: [0, 24] });
   t.deepEqual(header.b, { dtype: 'I32', shape: [3], data_offsets: [24, 36] });

@@ -334,7 +334,7 @@ test('prepare: WhatsApp US dates (Jan 5–9, 12-hour clock) are read month-first
     const r = await call([chat, '--me', ME, '--since', '2024-01-05', '--until', '2024-01-09']);
     t.equal(r.code, 0, `exit 0 (${r.stderr.trim()})`);
     t.equal(lines(r.stdout).length, 5, '--since/--until keep all five January messages');
-    t.match(r.stderr, /dates read as month\/day\/year: consecutive messages are closer in time that way \(4\.0 vs 122\.0 days in all\)/, 'the order and the reason');
+    t.match(r.stderr, /dates read as month\/day\/year: consecutive messages are closer in time that way \(4\.0 vs 123\.0 days in all\)/, 'the order and the reason');
     t.match(r.stderr, /2024-01-05 to 2024-01-09/, 'the summary has January 5 to 9');
     writeFileSync(chat, `1/5/24, 8:55 PM - ${ME}: just one\n`);
     const one = await call([chat, '--me', ME]);

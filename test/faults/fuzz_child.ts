@@ -17,7 +17,8 @@ let rng = new RngStream(0);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)]!;
 const chance = (p: number) => rng.next() < p;
 const SMALL_DIMS = [0, 1, 1, 2, 3, 4, 5, 7];
-const ODD_NUMBERS = [-1, 0, 1.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + 1, 1e12, -(2 ** 31) - 1, 2 ** 53, 65];
+// no odd size that fits in memory (2^31 floats would really be allocated and zeroed: slow, not wrong)
+const ODD_NUMBERS = [-1, 0, 1.5, NaN, Infinity, -Infinity, 1e12, 2 ** 53, -(2 ** 31) - 1, 65];
 const VALUES = [0, 1, -1, 0.5, 1e30, -1e30, 3e38, NaN, Infinity, -Infinity, 1e-40];
 
 function randomShape(): number[] {
@@ -126,12 +127,15 @@ function backendCall(): string {
 function opCall(): string {
   if (chance(0.35)) {
     const [name, f] = pick(Object.entries(SHAPED));
+    if (process.env.FUZZ_SLOW) console.error(`case: ${name} (shaped)`);
     f();
     return `${name} (shaped)`;
   }
   const [name, fn] = pick(publicFns);
   last = name;
+  if (process.env.FUZZ_SLOW) console.error(`case: ${name}`);
   const args = Array.from({ length: Math.max(fn.length, pick([0, 1, 2, 3])) }, () => randomValue());
+  if (process.env.FUZZ_SLOW) console.error(`args: ${args.map((a) => a instanceof lib.Tensor ? `Tensor(${a.dtype} [${a.shape}] ${a.device})` : JSON.stringify(a)).join(', ')}`);
   const isClass = /^class\b/.test(Function.prototype.toString.call(fn));
   const r = isClass ? new (fn as unknown as new (...a: unknown[]) => unknown)(...args) : fn(...args);
   if (r instanceof Promise) r.catch(() => {});
