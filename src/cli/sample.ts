@@ -5,10 +5,11 @@ import { parseFlags, type FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
 import { loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { sample, type SampleTextResult } from '../sample/sample.js';
+import { beamSearch } from '../sample/beam.js';
 import { isDeviceName } from '../device.js';
 import type { DataMode } from '../text/corpus.js';
 
-const USAGE = 'usage: lstm-cuda sample DIR [--prime TEXT] [--length N] [--temperature T] [--top-k K] [--top-p P] [--count N] [--seed S] [--json] [--device D]';
+const USAGE = 'usage: lstm-cuda sample DIR [--prime TEXT] [--length N] [--temperature T] [--top-k K] [--top-p P] [--count N] [--seed S] [--beam K] [--raw-bytes] [--json] [--device D]';
 
 const SPEC: Record<string, FlagSpec> = {
   prime: { type: 'string', help: 'text to start from (characters not in the vocabulary are skipped with a warning)', default: '' },
@@ -18,6 +19,8 @@ const SPEC: Record<string, FlagSpec> = {
   'top-p': { type: 'number', help: 'nucleus sampling: smallest set with this much probability (1 = all)', default: 1, min: 0.000001, max: 1 },
   count: { type: 'integer', help: 'number of samples', default: 1, min: 1 },
   seed: { type: 'integer', help: 'random seed (default: random)', min: 0, max: 4294967295 },
+  beam: { type: 'integer', help: 'beam search: the K most probable continuations (length-normalised), with log-probabilities; 1 = greedy', min: 1, max: 64 },
+  'raw-bytes': { type: 'boolean', help: 'byte models: draw any byte, even one that makes invalid UTF-8 (default: valid text only)' },
   json: { type: 'boolean', help: 'print JSON (per-token token, char, logp, entropy and totals) instead of text' },
   device: { type: 'string', help: 'cpu | cuda | ref | emu (default: the default device)', choices: ['cpu', 'cuda', 'ref', 'emu'] },
 };
@@ -37,6 +40,22 @@ export async function run(argv: string[]): Promise<number> {
   const baseSeed = f.seed !== undefined ? (f.seed as number) : Math.floor(Math.random() * 2 ** 32);
   const mode: DataMode = ckpt.config.mode === 'lines' ? 'lines' : 'text';
   const prime = f.prime as string;
+  const rawBytes = !!f['raw-bytes'];
+  if (f.beam !== undefined) {
+    const { beams } = beamSearch(ckpt.model, ckpt.vocab, {
+      prime, beam: f.beam as number, maxLength: f.length as number, mode, rawBytes, onWarning: (m) => console.error(m),
+    });
+    if (json) {
+      process.stdout.write(JSON.stringify(beams.map((b) => ({ prime, text: b.text, stopped: b.stopped, logProb: b.logProb, score: b.score, tokens: b.tokens.map((token, i) => ({ token, logp: b.logps[i] })) }))) + '\n');
+    } else {
+      beams.forEach((b, i) => {
+        process.stdout.write(`${i ? '\n' : ''}${prime}${b.text}\n`);
+        console.error(`[beam ${i + 1}/${beams.length}] ${b.tokens.length} tokens${b.stopped ? ' (ended at STOP)' : ''}, log-probability ${b.logProb.toFixed(3)} nats, ${b.score.toFixed(4)} per token`);
+      });
+    }
+    ckpt.model.dispose();
+    return 0;
+  }
   const results: (SampleTextResult & { seed: number })[] = [];
   for (let i = 0; i < count; i++) {
     const seed = (baseSeed + i) >>> 0;
@@ -47,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const r = sample(ckpt.model, ckpt.vocab, {
       prime, maxLength: f.length as number, temperature: f.temperature as number,
-      topK: f['top-k'] as number, topP: f['top-p'] as number, seed, mode,
+      topK: f['top-k'] as number, topP: f['top-p'] as number, seed, mode, rawBytes,
       onWarning: (m) => { if (i === 0) console.error(m); },
       onToken: json ? undefined : (t) => { if (t.char) { process.stdout.write(t.char); streamed += t.char; } },
     });
