@@ -17,6 +17,7 @@ import { Tensor } from '../tensor.js';
 import { CharRNN, charRnnParameterShapes, type CharRNNConfig } from '../nn/char_rnn.js';
 import { Adam } from '../optim/adam.js';
 import { Vocab } from '../text/vocab.js';
+import type { DataMode } from '../text/corpus.js';
 import { encodeSafetensors, readSafetensors, type HostTensor } from './safetensors.js';
 import { writeFileAtomic } from '../atomic_write.js';
 import { commitFiles, committedDir, hasCommit } from './commit.js';
@@ -30,7 +31,7 @@ const FORMAT = 'lstm-cuda.char-rnn.v1';
 
 /** config stored in the checkpoint: the model's plus how it was trained on (data mode) */
 export interface CheckpointConfig extends CharRNNConfig {
-  mode: 'text' | 'lines';
+  mode: DataMode;
 }
 
 
@@ -38,7 +39,7 @@ export interface SaveCheckpointOptions {
   model: CharRNN;
   vocab: Vocab;
   /** data mode the model was trained on (default 'text') */
-  mode?: 'text' | 'lines';
+  mode?: DataMode;
   /** step stamped into the files (default trainState.json.step, else the optimizer's step count, else 0) */
   step?: number;
   /** Adam over model.parameters(): its moments and step are saved beside the model */
@@ -146,7 +147,7 @@ function checkedConfig(tensors: Record<string, HostTensor>, metadata: Record<str
     vocabSize: configInt(c, 'vocabSize', file), embedDim: configInt(c, 'embedDim', file),
     hiddenSize: configInt(c, 'hiddenSize', file), numLayers: configInt(c, 'numLayers', file),
     dropout: typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1 ? c.dropout : 0,
-    mode: c.mode === 'lines' ? 'lines' : 'text',
+    mode: c.mode === 'lines' || c.mode === 'turns' ? c.mode : 'text',
   };
   const names = Object.keys(tensors);
   if (4 * config.numLayers + 3 !== names.length) {

@@ -9,6 +9,7 @@ installInterruptHandler(); // first: a Ctrl-C while commands load is handled too
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   train: { summary: 'train a char-rnn on a text file', load: () => import('./train.js') },
   sample: { summary: 'generate text from a trained run directory', load: () => import('./sample.js') },
+  chat: { summary: 'talk to a run trained on conversations: it replies in your voice', load: () => import('./chat.js') },
   prepare: { summary: 'turn a chat export into training text of your own messages', load: () => import('./prepare.js') },
   info: { summary: 'show backends, devices and why one is unavailable', load: () => import('./info.js') },
   demo: { summary: 'train briefly on the embedded corpus and sample (npm start)', load: () => import('./demo.js') },

@@ -1,5 +1,6 @@
 // `lstm-cuda prepare`: turns a Messenger / WhatsApp / Telegram export (file, directory or .zip) into
-// training text of only your own messages, one per line, in time order, with a summary on stderr.
+// training text of only your own messages, one per line, in time order, with a summary on stderr; with
+// --turns, whole conversations with speaker markers (src/chat/turns.ts).
 // Without --me it lists the senders (most messages first) so you can pick your name.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
@@ -8,8 +9,10 @@ import { parseFlags, FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
 import { ExportError, FORMAT_CHOICES, FormatChoice, readExport, selectMessages, senderCounts } from '../prepare/index.js';
 import type { Selection } from '../prepare/index.js';
+import { selectTurns } from '../prepare/turns.js';
+import { formatTurns } from '../chat/turns.js';
 
-const USAGE = 'usage: lstm-cuda prepare [<format>] <export>... [--me "Your Name"]... [--out FILE]\n' +
+const USAGE = 'usage: lstm-cuda prepare [<format>] <export>... [--me "Your Name"]... [--turns] [--out FILE]\n' +
   '  <format>: auto | messenger | whatsapp | telegram; <export>: a file, a directory or a .zip';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -21,6 +24,9 @@ const SPEC: Record<string, FlagSpec> = {
   since: { type: 'string', help: 'keep messages from this date on (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
   until: { type: 'string', help: 'keep messages up to this date (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
   newline: { type: 'string', help: "what replaces line breaks inside a message (default a space; e.g. ' / ' or ' ⏎ ')" },
+  turns: { type: 'boolean', help: "whole conversations: every message on its own line after 'me: ' or 'them: ', conversations separated by an empty line (train then counts the loss on your lines only)" },
+  'keep-names': { type: 'boolean', help: "with --turns: the others' names as their markers instead of 'them'" },
+  gap: { type: 'number', min: 0, default: 6, help: 'with --turns: hours of silence that start a new conversation (0 = threads only)' },
   'date-order': { type: 'string', choices: ['auto', 'dmy', 'mdy'], default: 'auto', help: 'WhatsApp day/month order' },
   force: { type: 'boolean', help: 'replace an existing --out file' },
 };
@@ -139,6 +145,23 @@ export async function run(argv: string[]): Promise<number> {
       const width = String(counts[0]?.count ?? 0).length;
       writeStdout(counts.map((s) => `${String(s.count).padStart(width)}  ${s.name}\n`).join(''));
       console.error(`prepare: ${counts.length} sender${counts.length === 1 ? '' : 's'}; pick yours with --me "NAME" (repeat --me for old names)`);
+      return 0;
+    }
+
+    if (values.turns) {
+      const t = selectTurns(read.conversations, {
+        me, since, until, newline, keepNames: values['keep-names'] === true, gapHours: values.gap as number,
+      });
+      for (const c of t.caseMatched) console.error(`prepare: --me '${c.me}' matched ${c.names.map((x) => `'${x}'`).join(', ')} ignoring case`);
+      if (t.unmatched.length) console.error(`prepare: warning: --me ${t.unmatched.map((x) => `'${x}'`).join(', ')} matched nobody`);
+      if (t.conversations.length === 0) throw new ExportError('no conversation with a message of yours left to write; nothing written');
+      const text = formatTurns(t.conversations);
+      if (out !== undefined) writeOutput(out, text);
+      else writeStdout(text);
+      const skippedList = Object.entries(t.skipped).sort((a, b) => b[1] - a[1]);
+      console.error(`prepare: kept ${t.conversations.length} conversation${t.conversations.length === 1 ? '' : 's'}: ${t.mine} messages of ${t.matched.map((n) => `'${n}'`).join(', ')} (${t.myCharacters} characters, what training learns) and ${t.others} of the others (context)`);
+      console.error(`prepare: skipped ${skippedList.reduce((a, [, n]) => a + n, 0)}${skippedList.length ? `: ${skippedList.map(([r, n]) => `${r} ${n}`).join(', ')}` : ''}`);
+      if (out !== undefined) console.error(`prepare: wrote ${out}`);
       return 0;
     }
 

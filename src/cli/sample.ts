@@ -3,7 +3,7 @@
 // or everything (per token too) to stdout as JSON with --json.
 import { parseFlags, type FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
-import { loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../checkpoint/checkpoint.js';
 import { sample, type SampleTextResult } from '../sample/sample.js';
 import { beamSearch } from '../sample/beam.js';
 import { isDeviceName } from '../device.js';
@@ -11,34 +11,45 @@ import type { DataMode } from '../text/corpus.js';
 
 const USAGE = 'usage: lstm-cuda sample DIR [--prime TEXT] [--length N] [--temperature T] [--top-k K] [--top-p P] [--count N] [--seed S] [--beam K] [--raw-bytes] [--json] [--device D]';
 
-const SPEC: Record<string, FlagSpec> = {
-  prime: { type: 'string', help: 'text to start from (characters not in the vocabulary are skipped with a warning)', default: '' },
-  length: { type: 'integer', help: 'characters (tokens) to generate at most', default: 300, min: 0 },
+/** the draw's flags, shared with `chat` */
+export const DRAW_FLAGS: Record<string, FlagSpec> = {
   temperature: { type: 'number', help: 'softmax temperature; 0 = greedy', default: 0.8, min: 0 },
   'top-k': { type: 'integer', help: 'sample among the K most probable tokens (0 = all)', default: 0, min: 0 },
   'top-p': { type: 'number', help: 'nucleus sampling: smallest set with this much probability (1 = all)', default: 1, min: 0.000001, max: 1 },
-  count: { type: 'integer', help: 'number of samples', default: 1, min: 1 },
   seed: { type: 'integer', help: 'random seed (default: random)', min: 0, max: 4294967295 },
-  beam: { type: 'integer', help: 'beam search: the K most probable continuations (length-normalised), with log-probabilities; 1 = greedy', min: 1, max: 64 },
   'raw-bytes': { type: 'boolean', help: 'byte models: draw any byte, even one that makes invalid UTF-8 (default: valid text only)' },
-  json: { type: 'boolean', help: 'print JSON (per-token token, char, logp, entropy and totals) instead of text' },
   device: { type: 'string', help: 'cpu | cuda | ref | emu (default: the default device)', choices: ['cpu', 'cuda', 'ref', 'emu'] },
 };
+
+const SPEC: Record<string, FlagSpec> = {
+  prime: { type: 'string', help: 'text to start from (characters not in the vocabulary are skipped with a warning)', default: '' },
+  length: { type: 'integer', help: 'characters (tokens) to generate at most', default: 300, min: 0 },
+  count: { type: 'integer', help: 'number of samples', default: 1, min: 1 },
+  beam: { type: 'integer', help: 'beam search: the K most probable continuations (length-normalised), with log-probabilities; 1 = greedy', min: 1, max: 64 },
+  json: { type: 'boolean', help: 'print JSON (per-token token, char, logp, entropy and totals) instead of text' },
+  ...DRAW_FLAGS,
+};
+
+/** Loads the one run directory named by the positionals for generation on --device (checked), stdout closing quietly on EPIPE. */
+export function loadForGeneration(positionals: string[], device: string | undefined, usage: string): LoadedCheckpoint {
+  if (positionals.length !== 1) throw new UsageError(`expected one run directory, got ${positionals.length ? positionals.map((p) => `'${p}'`).join(' ') : 'none'}\n${usage}`);
+  const dir = positionals[0]!;
+  if (device !== undefined && !isDeviceName(device)) throw new UsageError(`--device: unknown device '${device}'`);
+  const ckpt = loadCheckpoint(dir, { device });
+  // `lstm-cuda sample … | head`: a closed pipe ends the command quietly
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+  return ckpt;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, SPEC, USAGE);
   if (!parsed) return 0;
   const { values: f, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`expected one run directory, got ${positionals.length ? positionals.map((p) => `'${p}'`).join(' ') : 'none'}\n${USAGE}`);
-  const device = f.device as string | undefined;
-  if (device !== undefined && !isDeviceName(device)) throw new UsageError(`--device: unknown device '${device}'`);
-  const ckpt = loadCheckpoint(positionals[0]!, { device });
-  // `lstm-cuda sample … | head`: a closed pipe ends the command quietly
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+  const ckpt = loadForGeneration(positionals, f.device as string | undefined, USAGE);
   const json = !!f.json;
   const count = f.count as number;
   const baseSeed = f.seed !== undefined ? (f.seed as number) : Math.floor(Math.random() * 2 ** 32);
-  const mode: DataMode = ckpt.config.mode === 'lines' ? 'lines' : 'text';
+  const mode: DataMode = ckpt.config.mode;
   const prime = f.prime as string;
   const rawBytes = !!f['raw-bytes'];
   if (f.beam !== undefined) {

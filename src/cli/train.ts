@@ -9,6 +9,7 @@ import { withInterrupt } from './interrupt.js';
 import { trainCharRNN } from '../train/trainer.js';
 import { readRunOptions, DEFAULT_TRAIN_OPTIONS, RESUMABLE_OVERRIDES, type TrainOptions } from '../train/options.js';
 import { holdsCheckpoint } from '../checkpoint/checkpoint.js';
+import { looksLikeTurns } from '../chat/turns.js';
 
 const USAGE = 'usage: lstm-cuda train FILE [--out DIR] [options]   |   lstm-cuda train --resume DIR [FILE] [options]';
 const D = DEFAULT_TRAIN_OPTIONS;
@@ -27,7 +28,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'run directory for checkpoints, log.jsonl and loss.svg (default runs/<file name>)' },
   resume: { type: 'string', help: 'continue the run in DIR exactly where it stopped' },
   force: { type: 'boolean', help: 'overwrite an existing run in --out' },
-  mode: { type: 'string', choices: ['text', 'lines'], help: `text: one stream, truncated BPTT; lines: one sample per line${def(D.mode)}` },
+  mode: { type: 'string', choices: ['text', 'lines', 'turns'], help: `text: one stream, truncated BPTT; lines: one sample per line; turns: conversations from prepare --turns, loss on your lines only (chosen by itself for such a file)${def(D.mode)}` },
   vocab: { type: 'string', choices: ['char', 'byte'], help: `char: Unicode code points; byte: UTF-8 bytes (any file)${def(D.vocab)}` },
   layers: { type: 'integer', min: 1, help: `LSTM layers${def(D.layers)}` },
   hidden: { type: 'integer', min: 1, help: `hidden size per layer${def(D.hidden)}` },
@@ -86,6 +87,10 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`'${out}' already holds a run; continue it with --resume ${out}, or overwrite it with --force`);
     }
     opts = { ...D, ...given, file, out };
+    if (given.mode === undefined && looksLikeTurns(file)) {
+      opts.mode = 'turns';
+      process.stderr.write(`train: '${file}' is a conversation file (prepare --turns): --mode turns, the loss counts your lines only\n`);
+    }
     if (opts.mode === 'lines' && given.seq === undefined) opts.seq = 0; // lines: the longest line, not text's BPTT length
   }
   const res = await withInterrupt(

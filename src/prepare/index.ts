@@ -99,16 +99,21 @@ export function describeSenders(conversations: Conversation[], limit = 10): stri
   return counts.length > limit ? `${shown} and ${counts.length - limit} more (run without --me to list them all)` : shown;
 }
 
+/** matchSenders over the conversations' senders; ExportError (listing who is there) when nothing matches. */
+export function matchSendersOf(conversations: Conversation[], me: string[]): Pick<Selection, 'matched' | 'unmatched' | 'caseMatched'> {
+  const match = matchSenders(me, senderCounts(conversations).map((s) => s.name));
+  if (match.matched.length === 0) {
+    throw new ExportError(`--me ${me.map((m) => `'${m}'`).join(', ')} matches no sender; senders are: ${describeSenders(conversations)}`);
+  }
+  return match;
+}
+
 /**
  * Picks your messages from all conversations, merged in time order, and cleans them to lines.
  * Throws ExportError (listing who is there) when no --me value matches any sender.
  */
 export function selectMessages(conversations: Conversation[], opts: SelectOptions): Selection {
-  const senders = senderCounts(conversations).map((s) => s.name);
-  const match = matchSenders(opts.me, senders);
-  if (match.matched.length === 0) {
-    throw new ExportError(`--me ${opts.me.map((m) => `'${m}'`).join(', ')} matches no sender; senders are: ${describeSenders(conversations)}`);
-  }
+  const match = matchSendersOf(conversations, opts.me);
   const mine = new Set(match.matched);
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skip = (r: SkipReason) => { skipped[r] = (skipped[r] ?? 0) + 1; };

@@ -3,6 +3,7 @@
 //           from batch k to k+1 and reset at the start of each epoch (karpathy/char-rnn, torch-rnn);
 //   lines — one sample per line: input STOP,l₀…lₙ₋₁ and target l₀…lₙ₋₁,STOP, padded to the longest in the
 //           batch with IGNORE_INDEX targets (masked out of the loss), lines shuffled per epoch by the seed.
+//   turns — text batches whose targets outside the owner's lines are IGNORE_INDEX (src/chat/turns.ts).
 // Both are stateless given (epoch, index), so the data position of a run is two integers.
 import { RngStream, rngU32 } from '../rng.js';
 import { shuffleInPlace } from './corpus.js';
@@ -48,8 +49,13 @@ export class TextBatches implements Batches {
   readonly batchesPerEpoch: number;
   private readonly L: number;
 
-  constructor(private readonly ids: Int32Array, readonly B: number, readonly T: number) {
+  /**
+   * ids [n]; lossMask [n] (optional, the `turns` mode): target ids[j] counts only where lossMask[j] = 1,
+   * elsewhere it is IGNORE_INDEX (read as input, masked out of the loss like padding).
+   */
+  constructor(private readonly ids: Int32Array, readonly B: number, readonly T: number, private readonly lossMask?: Uint8Array) {
     // ids [n]
+    if (lossMask && lossMask.length !== ids.length) throw new RangeError(`TextBatches: lossMask has ${lossMask.length} entries for ${ids.length} ids`);
     this.L = Math.floor((ids.length - 1) / B);
     this.batchesPerEpoch = Math.floor(this.L / T);
     if (this.batchesPerEpoch < 1) throw new RangeError(`TextBatches: ${ids.length} ids give no batch of ${B}×${T}; call fitTextShape first`);
@@ -57,18 +63,21 @@ export class TextBatches implements Batches {
 
   batch(_epoch: number, index: number): Batch {
     // x, y [T,B]
-    const { B, T, L, ids } = this;
+    const { B, T, L, ids, lossMask } = this;
     if (!(index >= 0 && index < this.batchesPerEpoch)) throw new RangeError(`TextBatches: batch ${index} not in [0, ${this.batchesPerEpoch})`);
     const x = new Int32Array(T * B);
     const y = new Int32Array(T * B);
+    let count = 0;
     for (let b = 0; b < B; b++) {
       const base = b * L + index * T;
       for (let t = 0; t < T; t++) {
         x[t * B + b] = ids[base + t]!;
-        y[t * B + b] = ids[base + t + 1]!;
+        const counts = !lossMask || lossMask[base + t + 1] === 1;
+        y[t * B + b] = counts ? ids[base + t + 1]! : IGNORE_INDEX;
+        if (counts) count++;
       }
     }
-    return { T, B, x, y, count: T * B, reset: index === 0 };
+    return { T, B, x, y, count, reset: index === 0 };
   }
 }
 

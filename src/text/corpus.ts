@@ -5,7 +5,8 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { RngStream } from '../rng.js';
 import { Vocab, normaliseNewlines, type VocabMode } from './vocab.js';
 
-export type DataMode = 'text' | 'lines';
+/** text: one stream; lines: one sample per line; turns: one stream of conversations, loss on the owner's lines */
+export type DataMode = 'text' | 'lines' | 'turns';
 
 /** The corpus as ids: one stream (`text` mode) or one array per non-empty line without its newline (`lines`). */
 export interface EncodedCorpus {
@@ -130,7 +131,7 @@ export function encodeCorpus(
       throw new Error(`${(e as Error).message}; the checkpoint was trained with a different vocabulary`);
     }
   }
-  if (opts.dataMode === 'text') return { vocab, ids };
+  if (opts.dataMode !== 'lines') return { vocab, ids };
   const newline = vocab.encode('\n').ids[0];
   const lines: Int32Array[] = [];
   let start = 0;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Vocab } from '../text/vocab.js';
 import { encodeCorpus, readCorpusFile, splitCorpus } from '../text/corpus.js';
 import { fitTextShape, LineBatches, TextBatches, type Batches } from '../text/batches.js';
+import { turnsLossMask } from '../chat/turns.js';
 import { dataFingerprint } from '../checkpoint/train_state.js';
 import type { TrainOptions } from './options.js';
 
@@ -45,15 +46,17 @@ export function prepareData(opts: TrainOptions, env: { vocab?: Vocab; resumeDir?
   let val: Batches | null = null;
   const B = opts.batch;
   let T = opts.seq;
-  if (opts.mode === 'text') {
+  if (opts.mode !== 'lines') {
     const ids = split.train as Int32Array;
     const fit = fitTextShape(ids.length, B, T, what);
     if (fit.warning) log(`warning: ${fit.warning}`);
-    train = new TextBatches(ids, fit.B, fit.T);
+    // turns: the loss counts only what is predicted from your lines (src/chat/turns.ts)
+    const mask = (x: Int32Array, w: string) => (opts.mode === 'turns' ? turnsLossMask(x, vocab, w) : undefined);
+    train = new TextBatches(ids, fit.B, fit.T, mask(ids, what));
     const v = split.val as Int32Array;
     if (v.length >= 2) {
       const vf = fitTextShape(v.length, fit.B, fit.T, 'validation text');
-      val = new TextBatches(v, vf.B, vf.T);
+      val = new TextBatches(v, vf.B, vf.T, mask(v, 'validation text'));
     }
   } else {
     const lines = split.train as Int32Array[];

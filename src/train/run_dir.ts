@@ -1,6 +1,7 @@
 // Run-directory I/O of a training run: create and lock RUN, log.jsonl (kept up to the resumed step on
 // --resume, appended per event), loss.svg, the latest checkpoint with the training state (one atomic
 // commit, made only while this process holds the lock) and best/ (model only, by validation loss).
+import type { DataMode } from '../text/corpus.js';
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CharRNN } from '../nn/char_rnn.js';
@@ -50,7 +51,7 @@ function decimate(points: LossPoint[], n: number): LossPoint[] {
 export interface CheckpointContent {
   model: CharRNN;
   vocab: Vocab;
-  mode: 'text' | 'lines';
+  mode: DataMode;
   optimizer: Adam;
   state: TrainState;
 }

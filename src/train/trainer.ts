@@ -256,10 +256,20 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
       const x = Tensor.from(batch.x, [batch.T, batch.B], { dtype: 'int32', device });
       const y = Tensor.from(batch.y, [batch.T * batch.B], { dtype: 'int32', device });
       const o = model.forward(x, s.carried);
+      const state = opts.mode !== 'lines' ? { h: o.state.h.detach(), c: o.state.c.detach() } : undefined;
+      // turns: a window of only the others' text is context, read for the carried state; nothing to learn
+      if (batch.count === 0) return { loss: NaN, state };
       const loss = crossEntropy(o.logits.reshape([batch.T * batch.B, vocab.size]), y, { ignoreIndex: IGNORE_INDEX });
       loss.backward();
-      return { loss: loss.item(), state: opts.mode === 'text' ? { h: o.state.h.detach(), c: o.state.c.detach() } : undefined };
+      return { loss: loss.item(), state };
     });
+    if (batch.count === 0) {
+      disposeLstmState(s.carried);
+      s.carried = r.state;
+      rs.batchIndex++;
+      if (rs.batchIndex >= bpe) { rs.epoch++; rs.batchIndex = 0; }
+      continue;
+    }
     const gradNorm = clipGradNorm(params, opts.clip > 0 ? opts.clip : Number.MAX_VALUE);
     if (!Number.isFinite(r.loss) || !Number.isFinite(gradNorm)) {
       disposeLstmState(r.state);
