@@ -1,10 +1,10 @@
 // Run-directory I/O of a training run: create and lock RUN, log.jsonl (kept up to the resumed step on
 // --resume, appended per event), loss.svg, the latest checkpoint with the training state (one atomic
 // commit, made only while this process holds the lock) and best/ (model only, by validation loss).
-import type { DataMode } from '../text/corpus.js';
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CharRNN } from '../nn/char_rnn.js';
+import type { DataMode } from '../text/corpus.js';
 import type { Adam } from '../optim/adam.js';
 import type { Vocab } from '../text/vocab.js';
 import { holdsCheckpoint, saveCheckpoint, MODEL_FILE } from '../checkpoint/checkpoint.js';
