@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Tensor, noGrad } from '../src/tensor.js';
 import { CharRNN } from '../src/nn/char_rnn.js';
 import { Vocab } from '../src/text/vocab.js';
-import { sample } from '../src/sample/sample.js';
+import { sample, generate } from '../src/sample/sample.js';
 import { trainCharRNN, DEFAULT_TRAIN_OPTIONS } from '../src/train/trainer.js';
 import { RngStream } from '../src/rng.js';
 
@@ -75,6 +75,50 @@ test('sample: greedy is deterministic and equals top-k 1; logProb is the sum; un
   t.equal(s.text, vocab.decode(s.tokens), 'text = decode(tokens)');
   t.ok(s.tokens.length === 30 || s.stopped, 'length reached or STOP');
   t.ok(m.training, 'training mode restored');
+  m.dispose();
+  t.end();
+});
+
+test('generate: same tokens as sample; top-5 alternatives are softmax(logits) at temperature 1; return() stops early', (t) => {
+  const vocab = Vocab.fromText('abcdefgh\n');
+  const m = new CharRNN({ vocabSize: vocab.size, embedDim: 4, hiddenSize: 8, numLayers: 1, dropout: 0, device, seed: 3 });
+  m.eval();
+  const opts = { prime: 'ab', maxLength: 25, temperature: 1, topK: 4, seed: 9 };
+  const whole = sample(m, vocab, opts);
+  const g = generate(m, vocab, { ...opts, alternatives: 5 });
+  const steps = [];
+  let r = g.next();
+  while (!r.done) { steps.push(r.value); r = g.next(); }
+  t.deepEqual(steps.map((s) => s.token), whole.tokens, 'same tokens as sample() (alternatives do not change the draw)');
+  t.equal(r.value.logProb, whole.logProb, 'same totals');
+  let ok = true, drawnMatches = 0;
+  for (const s of steps) {
+    const a = s.alternatives!;
+    if (a.length !== 5 || a.some((x, i) => i > 0 && x.p > a[i - 1]!.p) || a.some((x) => !(x.p > 0 && x.p <= 1))) ok = false;
+    const hit = a.find((x) => x.token === s.token);
+    if (hit && Math.abs(Math.log(hit.p) - s.logp) < 1e-5) drawnMatches++;
+    if (hit && Math.abs(Math.log(hit.p) - s.logp) >= 1e-5) ok = false;
+  }
+  t.ok(ok, 'five per step, sorted by probability, each in (0, 1], the drawn one at exp(logp)');
+  t.equal(drawnMatches, steps.length, 'with top-k 4 the drawn token is always among the top 5');
+  // the first step's alternatives against an independent softmax of the logits
+  const logits = noGrad(() => {
+    const x = Tensor.from(Int32Array.from(vocab.encode('ab').ids), [2, 1], { dtype: 'int32', device });
+    const o = m.forward(x);
+    const l = o.logits.toArray().slice(vocab.size);
+    o.logits.dispose(); o.state.h.dispose(); o.state.c.dispose();
+    return Array.from(l);
+  });
+  const mx = Math.max(...logits);
+  const z = logits.reduce((a, v) => a + Math.exp(v - mx), 0);
+  const ref = logits.map((v, i) => ({ i, p: Math.exp(v - mx) / z })).sort((a, b) => b.p - a.p).slice(0, 5);
+  t.deepEqual(steps[0]!.alternatives!.map((x) => x.token), ref.map((x) => x.i), 'top-5 ids of the first step');
+  t.ok(steps[0]!.alternatives!.every((x, k) => Math.abs(x.p - ref[k]!.p) < 1e-6), 'their probabilities');
+  t.equal(steps[0]!.alternatives![0]!.symbol, vocab.symbol(ref[0]!.i), 'symbol of the most probable');
+  const early = generate(m, vocab, opts);
+  early.next(); early.next();
+  t.ok(early.return(undefined as never).done, 'return() ends the generator (its state is freed in finally)');
+  t.deepEqual(sample(m, vocab, opts).tokens, whole.tokens, 'the model is unaffected by an abandoned generator');
   m.dispose();
   t.end();
 });

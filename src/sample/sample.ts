@@ -1,10 +1,11 @@
 // Text generation from a CharRNN: feed the priming text in one forward pass, then one step at a time draw
 // the next token ON THE DEVICE (sampleTokens: temperature, top-k, top-p, counter-based RNG), so that each
-// step brings back only the token id, its log-probability and the step's entropy, never the logits.
-// Stops at STOP or after maxLength tokens. Temperature 0 is greedy decoding. Byte models draw only valid
-// UTF-8 (see generator.ts) unless rawBytes.
+// step brings back only the token id, its log-probability and the step's entropy, never the logits
+// (unless a caller asks for each step's top-n alternatives). Stops at STOP or after maxLength tokens.
+// Temperature 0 is greedy decoding. Byte models draw only valid UTF-8 (see generator.ts) unless rawBytes.
+// `generate` is the same one step per next() (for callers that wait between steps); `sample` runs it.
 import type { CharRNN } from '../nn/char_rnn.js';
-import { Generator } from './generator.js';
+import { Generator as TokenGenerator } from './generator.js';
 import { Vocab, showSymbol } from '../text/vocab.js';
 import type { DataMode } from '../text/corpus.js';
 
@@ -77,55 +78,125 @@ export interface SampleSource {
   config: { mode: DataMode };
 }
 
-/**
- * Generates text. `sample(checkpoint, opts)` takes the data mode from the checkpoint (a lines model starts
- * at the start of a line); `sample(model, vocab, opts)` uses opts.mode (default 'text').
- */
-export function sample(source: SampleSource, opts?: SampleTextOptions): SampleTextResult;
-export function sample(model: CharRNN, vocab: Vocab, opts?: SampleTextOptions): SampleTextResult;
-export function sample(a: CharRNN | SampleSource, b?: Vocab | SampleTextOptions, c?: SampleTextOptions): SampleTextResult {
-  // shapes: prime [Tp,1] → logits [Tp,1,V]; then per step tokens [1,1] → logits [1,1,V] → token [1]
+/** One of the most probable tokens of a step (see GenerateOptions.alternatives). */
+export interface Alternative {
+  token: number;
+  /** the symbol: '' for STOP; in byte mode a byte that is not ASCII reads as `\\xNN` */
+  symbol: string;
+  /** probability under the model (temperature 1, no top-k/top-p; renormalised over valid UTF-8 in byte mode) */
+  p: number;
+}
+
+export interface GenerateOptions extends Omit<SampleTextOptions, 'onToken'> {
+  /**
+   * n > 0: also report each step's n most probable tokens. This copies the step's logits [V] to the host
+   * (the sampling kernel returns only token, logp and entropy); the CLI never asks for it, the serve page does.
+   */
+  alternatives?: number;
+}
+
+export interface GeneratedStep extends GeneratedToken {
+  /** with GenerateOptions.alternatives: the step's most probable tokens, most probable first */
+  alternatives?: Alternative[];
+}
+
+/** the n most probable tokens of softmax(logits) over the tokens `allowed` (host side, O(V·n)) */
+function topAlternatives(vocab: Vocab, logits: ArrayLike<number>, n: number, allowed: (token: number) => boolean): Alternative[] {
+  // shapes: logits [V] → n entries
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (allowed(i) && logits[i]! > max) max = logits[i]!;
+  let z = 0;
+  const best: number[] = []; // ids by logit, descending
+  for (let i = 0; i < logits.length; i++) {
+    if (!allowed(i)) continue;
+    z += Math.exp(logits[i]! - max);
+    if (best.length === n && logits[i]! <= logits[best[n - 1]!]!) continue;
+    let j = Math.min(best.length, n - 1);
+    best[j] = i;
+    while (j > 0 && logits[best[j - 1]!]! < logits[i]!) { best[j] = best[j - 1]!; best[j - 1] = i; j--; }
+  }
+  return best.map((id) => {
+    const s = vocab.symbol(id);
+    const symbol = vocab.mode === 'byte' && s.charCodeAt(0) >= 0x80 ? `\\x${s.charCodeAt(0).toString(16).padStart(2, '0')}` : s;
+    return { token: id, symbol, p: Math.exp(logits[id]! - max) / z };
+  });
+}
+
+function unpack(a: CharRNN | SampleSource, b?: Vocab | SampleTextOptions, c?: SampleTextOptions): { model: CharRNN; vocab: Vocab; opts: GenerateOptions; mode: DataMode } {
   const fromSource = !(b instanceof Vocab);
   const model = fromSource ? (a as SampleSource).model : (a as CharRNN);
   const vocab = fromSource ? (a as SampleSource).vocab : (b as Vocab);
-  const opts: SampleTextOptions = (fromSource ? (b as SampleTextOptions | undefined) : c) ?? {};
-  const mode = opts.mode ?? (fromSource ? (a as SampleSource).config.mode : 'text');
+  const opts: GenerateOptions = (fromSource ? (b as GenerateOptions | undefined) : c) ?? {};
+  return { model, vocab, opts, mode: opts.mode ?? (fromSource ? (a as SampleSource).config.mode : 'text') };
+}
+
+/**
+ * Generation one token at a time: each `next()` draws one token and yields it; the return value is the
+ * whole result. The caller may wait between steps (the serve page yields to the event loop there) or stop
+ * early with `return()`, which frees the generator's state. Same arguments as `sample`.
+ */
+export function generate(source: SampleSource, opts?: GenerateOptions): Generator<GeneratedStep, SampleTextResult, void>;
+export function generate(model: CharRNN, vocab: Vocab, opts?: GenerateOptions): Generator<GeneratedStep, SampleTextResult, void>;
+export function* generate(a: CharRNN | SampleSource, b?: Vocab | GenerateOptions, c?: GenerateOptions): Generator<GeneratedStep, SampleTextResult, void> {
+  // shapes: prime [Tp,1] → logits [Tp,1,V]; then per step tokens [1,1] → logits [1,1,V] → token [1]
+  const { model, vocab, opts, mode } = unpack(a, b, c);
   if (model.vocabSize !== vocab.size) {
     throw new RangeError(`sample: the model has ${model.vocabSize} output symbols but the vocabulary has ${vocab.size}`);
   }
   const maxLength = opts.maxLength ?? 200;
   if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`sample: maxLength must be a non-negative integer, got ${maxLength}`);
+  const nAlt = opts.alternatives ?? 0;
+  if (!Number.isInteger(nAlt) || nAlt < 0) throw new RangeError(`sample: alternatives must be a non-negative integer, got ${nAlt}`);
   const seed = (opts.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   const { ids, skipped } = primeIds(vocab, opts.prime ?? '', mode);
   if (skipped.length) {
     (opts.onWarning ?? console.warn)(`warning: the prime has ${skipped.length} character(s) not in the vocabulary, skipped: ${skipped.map(showSymbol).join(' ')}`);
   }
   const dec = vocab.streamDecoder();
-  const perToken: GeneratedToken[] = [];
+  const perToken: GeneratedStep[] = [];
   let text = '';
   let stopped = false;
-  const gen = new Generator(model, vocab, { rawBytes: opts.rawBytes });
+  const gen = new TokenGenerator(model, vocab, { rawBytes: opts.rawBytes });
   try {
     gen.feed(ids);
     // a masked byte model finishes the character it is in (at most 3 bytes past maxLength)
     for (let step = 0; step < maxLength || (gen.masked && !gen.atBoundary); step++) {
+      const alternatives = nAlt > 0 ? topAlternatives(vocab, gen.nextLogits.toArray(), Math.min(nAlt, vocab.size), (t) => gen.allows(t)) : undefined;
       const r = gen.draw({ temperature: opts.temperature ?? 1, topK: opts.topK ?? 0, topP: opts.topP ?? 1, seed, offset: step });
       const isStop = r.token === vocab.stopId;
       const char = isStop ? '' : dec.push(r.token);
-      const tok: GeneratedToken = { token: r.token, char, logp: r.logp, entropy: r.entropy };
+      const tok: GeneratedStep = { token: r.token, char, logp: r.logp, entropy: r.entropy };
+      if (alternatives) tok.alternatives = alternatives;
+      if (isStop) stopped = true;
+      else gen.feed([r.token]);
+      const last = isStop || !(step + 1 < maxLength || (gen.masked && !gen.atBoundary));
+      if (last) tok.char += dec.flush(); // a raw byte sequence cut short ends as U+FFFD
       perToken.push(tok);
-      text += char;
-      opts.onToken?.(tok);
-      if (isStop) { stopped = true; break; }
-      gen.feed([r.token]);
+      text += tok.char;
+      yield tok;
+      if (isStop) break;
     }
   } finally {
     gen.dispose();
   }
-  const tail = dec.flush();
-  text += tail;
-  if (tail && perToken.length) perToken[perToken.length - 1]!.char += tail;
-  const logProb = perToken.reduce((a, t) => a + t.logp, 0);
-  const entropy = perToken.length ? perToken.reduce((a, t) => a + t.entropy, 0) / perToken.length : 0;
+  const logProb = perToken.reduce((s, t) => s + t.logp, 0);
+  const entropy = perToken.length ? perToken.reduce((s, t) => s + t.entropy, 0) / perToken.length : 0;
   return { text, tokens: perToken.map((t) => t.token), perToken, logProb, entropy, skipped, stopped };
+}
+
+/**
+ * Generates text. `sample(checkpoint, opts)` takes the data mode from the checkpoint (a lines model starts
+ * at the start of a line); `sample(model, vocab, opts)` uses opts.mode (default 'text'). Runs `generate`
+ * to the end, calling opts.onToken as each token is drawn.
+ */
+export function sample(source: SampleSource, opts?: SampleTextOptions): SampleTextResult;
+export function sample(model: CharRNN, vocab: Vocab, opts?: SampleTextOptions): SampleTextResult;
+export function sample(a: CharRNN | SampleSource, b?: Vocab | SampleTextOptions, c?: SampleTextOptions): SampleTextResult {
+  const { model, vocab, opts, mode } = unpack(a, b, c);
+  const g = generate(model, vocab, { ...opts, mode });
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    (opts as SampleTextOptions).onToken?.(r.value);
+  }
 }
