@@ -235,7 +235,8 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
   };
   const preview = () => {
     const smp = sample(model, vocab, { maxLength: opts.sampleLength, temperature: 0.8, seed: (opts.seed + rs.step) >>> 0, mode: opts.mode, onWarning: () => {} });
-    bar.print(`--- sample at step ${rs.step} ---\n${smp.text}\n---`);
+    run.log({ type: 'sample', step: rs.step, text: smp.text }); // the serve page's previews
+    if (!opts.quiet) bar.print(`--- sample at step ${rs.step} ---\n${smp.text}\n---`);
   };
 
   let status: TrainResult['status'] = 'done';
@@ -297,7 +298,7 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
 
     if (opts.evalEvery > 0 && rs.step % opts.evalEvery === 0) { runEval(); run.writePlot(); }
     if (opts.saveEvery > 0 && rs.step % opts.saveEvery === 0) saveLatest();
-    if (!opts.quiet && opts.sampleEvery > 0 && rs.step % opts.sampleEvery === 0) preview();
+    if (opts.sampleEvery > 0 && rs.step % opts.sampleEvery === 0) preview();
     bar.update(fields());
     await new Promise((res) => setImmediate(res));
   }
