@@ -33,7 +33,7 @@ export { CharRNN, disposeLstmState, type CharRNNConfig, type CharRNNOptions } fr
 export { Vocab, normaliseNewlines, type VocabMode, type VocabJSON } from './text/vocab.js';
 export { readCorpusFile, encodeCorpus, splitCorpus, decodeUtf8Strict, type DataMode, type EncodedCorpus, type CorpusSplit } from './text/corpus.js';
 export { TextBatches, LineBatches, fitTextShape, IGNORE_INDEX, type Batch, type Batches } from './text/batches.js';
-export { sample, type SampleTextOptions, type SampleTextResult, type GeneratedToken, type SampleSource } from './sample/sample.js';
+export { sample, generate, type SampleTextOptions, type SampleTextResult, type GeneratedToken, type SampleSource, type GenerateOptions, type GeneratedStep, type Alternative } from './sample/sample.js';
 export { beamSearch, type BeamSearchOptions, type BeamHypothesis } from './sample/beam.js';
 export { Generator, type GeneratorOptions, type DrawOptions, type Draw } from './sample/generator.js';
 export { ChatSession, reply, type ChatReply, type ChatReplyOptions, type ChatSessionOptions, type ChatMessageRecord } from './chat/chat.js';
@@ -41,3 +41,4 @@ export { formatTurns, turnsMask, ME_MARKER, THEM_MARKER, type Turn } from './cha
 export { saveCheckpoint, loadCheckpoint, type CheckpointConfig, type LoadedCheckpoint, type SaveCheckpointOptions } from './checkpoint/checkpoint.js';
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors.js';
 export { trainCharRNN, evaluate, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainResult } from './train/trainer.js';
+export { startServer, type ServeOptions, type RunningServer } from './serve/server.js';

@@ -10,6 +10,7 @@ import { trainCharRNN } from '../train/trainer.js';
 import { readRunOptions, DEFAULT_TRAIN_OPTIONS, RESUMABLE_OVERRIDES, type TrainOptions } from '../train/options.js';
 import { holdsCheckpoint } from '../checkpoint/checkpoint.js';
 import { looksLikeTurns } from '../chat/turns.js';
+import { SERVE_FLAGS, serveRun, untilInterrupted } from './serve.js';
 
 const USAGE = 'usage: lstm-cuda train FILE [--out DIR] [options]   |   lstm-cuda train --resume DIR [FILE] [options]';
 const D = DEFAULT_TRAIN_OPTIONS;
@@ -50,6 +51,8 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'sample-every': { type: 'integer', min: 0, help: `print a short sample every N steps (0 = never)${def(D.sampleEvery)}` },
   'sample-length': { type: 'integer', min: 1, help: `length of those samples${def(D.sampleLength)}` },
   quiet: { type: 'boolean', help: 'no progress bar or samples' },
+  serve: { type: 'boolean', help: 'also serve the page of `lstm-cuda serve` for this run (live loss curves, samples); it stays up after training until Ctrl-C' },
+  ...SERVE_FLAGS,
 };
 
 /** Options from parsed flags: given ones only (undefined elsewhere). */
@@ -93,10 +96,17 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (opts.mode === 'lines' && given.seq === undefined) opts.seq = 0; // lines: the longest line, not text's BPTT length
   }
+  if (!f.serve && (f.port !== undefined || f.host !== undefined)) throw new UsageError('--port and --host go with --serve');
+  const server = f.serve ? await serveRun(opts.out, { port: f.port as number | undefined, host: f.host as string | undefined, device: opts.device }, { allowMissingCheckpoint: true }) : undefined;
   const res = await withInterrupt(
     (signal) => trainCharRNN(opts, { signal, log: (m) => process.stderr.write(m + '\n') }),
     'interrupt: saving a checkpoint after this step (Ctrl-C again to quit without saving)',
   );
   process.stderr.write(res.message + '\n');
+  if (server) {
+    process.stderr.write(`still serving '${opts.out}' at ${server.url} (Ctrl-C stops)\n`);
+    await untilInterrupted();
+    await server.close();
+  }
   return res.status === 'done' ? 0 : res.status === 'interrupted' ? 130 : 1;
 }
