@@ -44,7 +44,7 @@ say() { echo "$*" | tee -a "$SUMMARY"; }
 
 # The hash of everything the cuda addon is built from.
 sources_hash() {
-  ls kernels/*.cu kernels/*.cuh kernels/*.h native/*.cc native/*.h native/CMakeLists.txt 2>/dev/null | LC_ALL=C sort |
+  ls kernels/*.cu kernels/*.cuh kernels/*.h native/*.cc native/*.h native/*.mjs native/CMakeLists.txt src/spec/kernels.mjs 2>/dev/null | LC_ALL=C sort |
     xargs sha256sum | sha256sum | cut -c1-64
 }
 
@@ -66,6 +66,7 @@ build_addon() {
   if [ -f build/cuda/CMakeCache.txt ] && ! grep -q "^CMAKE_HOME_DIRECTORY:INTERNAL=$ROOT/native\$" build/cuda/CMakeCache.txt; then
     rm -rf build/cuda/CMakeCache.txt build/cuda/CMakeFiles
   fi
+  node native/gen_glue.mjs  # the kernel wrappers and launcher prototypes, from the kernel spec
   local extra=()
   [ -n "$archs" ] && extra=("--CDCMAKE_CUDA_ARCHITECTURES=$archs")
   CMAKE_BUILD_PARALLEL_LEVEL=$jobs node node_modules/cmake-js/bin/cmake-js build -d native -O build/cuda --parallel "$jobs" "${extra[@]}" \

@@ -1,10 +1,8 @@
-// The native addon's table of exports: one JS function per launcher of kernels/lstm_cuda.h plus memory
-// (alloc, upload, download, copy, memory, emptyCache), synchronize and deviceInfo. Arguments arrive
-// already validated by src/native.ts, in the launcher's order without the stream; storages arrive as
-// DeviceBuffer objects (or null where the launcher takes nullptr). The glue only unwraps, calls the
-// launcher on the addon's stream and turns every CUDA or C++ error into a JS Error naming the op.
-// Compiled by g++ with -DLSTM_CUDA_EMU for the emu addon, with -DLSTM_CUDA_CPU for the cpu addon (native/cpu/)
-// and by the host compiler for the cuda addon.
+// The native addon's hand-written exports: memory (alloc, upload, download, copy, memory, emptyCache),
+// synchronize and deviceInfo; and Init, which registers them with the kernels' table generated from the
+// kernel spec (native/gen/kernel_glue.cc: one wrapper per launcher). Every export runs guarded: any C++
+// exception becomes a JS Error naming the export. Compiled by g++ with -DLSTM_CUDA_EMU for the emu addon,
+// with -DLSTM_CUDA_CPU for the cpu addon (its launchers in native/cpu/) and by nvcc for the cuda addon.
 #include <napi.h>
 
 #include <stdexcept>
@@ -13,30 +11,16 @@
 
 #include "addon.h"
 
+// The build's name, as deviceInfo() and `build` report it.
+#if defined(LSTM_CUDA_CPU)
+#define LSTM_CUDA_BUILD "cpu"
+#elif defined(LSTM_CUDA_EMU)
+#define LSTM_CUDA_BUILD "emu"
+#else
+#define LSTM_CUDA_BUILD "cuda"
+#endif
+
 namespace {
-
-// ------------------------------------------------------------------------------- argument readers
-
-int Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
-uint32_t U32(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].As<Napi::Number>().Uint32Value();
-}
-float Float(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().FloatValue(); }
-bool Bool(const Napi::CallbackInfo& info, size_t i) { return info[i].ToBoolean().Value(); }
-
-// The live buffer at argument i (required), as T*.
-template <typename T>
-T* Ptr(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
-  DeviceBuffer* b = DeviceBuffer::From(info[i], op, what);
-  if (b == nullptr) throw Napi::Error::New(info.Env(), std::string(op) + ": " + what + " is required");
-  return static_cast<T*>(b->ptr);
-}
-// The live buffer at argument i, or nullptr for null / undefined.
-template <typename T>
-T* OptPtr(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
-  DeviceBuffer* b = DeviceBuffer::From(info[i], op, what);
-  return b ? static_cast<T*>(b->ptr) : nullptr;
-}
 
 NativeDType DTypeFromName(Napi::Env env, const std::string& name, const char* op) {
   if (name == "float32") return NativeDType::kFloat32;
@@ -140,13 +124,7 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
 Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
-#if defined(LSTM_CUDA_CPU)
-  o.Set("build", "cpu");
-#elif defined(LSTM_CUDA_EMU)
-  o.Set("build", "emu");
-#else
-  o.Set("build", "cuda");
-#endif
+  o.Set("build", LSTM_CUDA_BUILD);
   o.Set("hostThreads", static_cast<double>(std::thread::hardware_concurrency()));
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
@@ -175,262 +153,6 @@ Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// ---------------------------------------------------------------------------------- the kernels
-// Each reads the launcher's arguments in order (the stream excluded) and checks its status.
-
-Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  const char* op = "gemm";
-  CheckCuda(info.Env(), op,
-            gemm(Bool(info, 0), Bool(info, 1), Int(info, 2), Int(info, 3), Int(info, 4), Float(info, 5),
-                 Ptr<const float>(info, 6, op, "A"), Ptr<const float>(info, 7, op, "B"), Float(info, 8),
-                 Ptr<float>(info, 9, op, "C"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// lstmGatesForward(B, H, gates, bih|null, bhh|null, cPrev, c, h, tanhC)
-Napi::Value LstmGatesForward(const Napi::CallbackInfo& info) {
-  const char* op = "lstm_gates_forward";
-  CheckCuda(info.Env(), op,
-            lstm_gates_forward(Int(info, 0), Int(info, 1), Ptr<float>(info, 2, op, "gates"),
-                               OptPtr<const float>(info, 3, op, "bih"), OptPtr<const float>(info, 4, op, "bhh"),
-                               Ptr<const float>(info, 5, op, "cPrev"), Ptr<float>(info, 6, op, "c"),
-                               Ptr<float>(info, 7, op, "h"), Ptr<float>(info, 8, op, "tanhC"),
-                               AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// lstmGatesBackward(B, H, gates, cPrev, tanhC, dh, dc, dgates)
-Napi::Value LstmGatesBackward(const Napi::CallbackInfo& info) {
-  const char* op = "lstm_gates_backward";
-  CheckCuda(info.Env(), op,
-            lstm_gates_backward(Int(info, 0), Int(info, 1), Ptr<const float>(info, 2, op, "gates"),
-                                Ptr<const float>(info, 3, op, "cPrev"), Ptr<const float>(info, 4, op, "tanhC"),
-                                Ptr<const float>(info, 5, op, "dh"), Ptr<float>(info, 6, op, "dc"),
-                                Ptr<float>(info, 7, op, "dgates"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// lstmForward(T, B, I, H, x, wih, whh, bih|null, bhh|null, h0, c0, h, c, gates, tanhC)
-Napi::Value LstmForward(const Napi::CallbackInfo& info) {
-  const char* op = "lstm_forward";
-  CheckCuda(info.Env(), op,
-            lstm_forward(Int(info, 0), Int(info, 1), Int(info, 2), Int(info, 3), Ptr<const float>(info, 4, op, "x"),
-                         Ptr<const float>(info, 5, op, "wih"), Ptr<const float>(info, 6, op, "whh"),
-                         OptPtr<const float>(info, 7, op, "bih"), OptPtr<const float>(info, 8, op, "bhh"),
-                         Ptr<const float>(info, 9, op, "h0"), Ptr<const float>(info, 10, op, "c0"),
-                         Ptr<float>(info, 11, op, "h"), Ptr<float>(info, 12, op, "c"),
-                         Ptr<float>(info, 13, op, "gates"), Ptr<float>(info, 14, op, "tanhC"),
-                         AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// A workspace borrowed from the caching allocator for the duration of one call; given back on every
-// path (the stream orders its reuse after the call's kernels).
-class Workspace {
- public:
-  Workspace(Napi::Env env, const char* op, size_t bytes) {
-    if (bytes == 0) return;
-    cudaError_t err = DeviceAllocator().Allocate(bytes, &ptr_, &rounded_);
-    if (err != cudaSuccess) {
-      throw Napi::Error::New(env, std::string(op) + ": allocating a workspace of " + std::to_string(bytes) +
-                                      " bytes failed: " + CudaErrorMessage("cudaMalloc", err));
-    }
-  }
-  ~Workspace() {
-    if (ptr_) DeviceAllocator().Release(ptr_, rounded_);
-  }
-  float* floats() const { return static_cast<float*>(ptr_); }
-
- private:
-  void* ptr_ = nullptr;
-  size_t rounded_ = 0;
-};
-
-// lstmBackward(T, B, I, H, x, wih, whh, h0, c0, h, c, gates, tanhC, dh|null, dhT|null, dcT|null,
-//              dx|null, dh0|null, dc0|null, dwih|null, dwhh|null, dbih|null, dbhh|null)
-Napi::Value LstmBackward(const Napi::CallbackInfo& info) {
-  const char* op = "lstm_backward";
-  Napi::Env env = info.Env();
-  const int T = Int(info, 0), B = Int(info, 1), I = Int(info, 2), H = Int(info, 3);
-  const float* x = Ptr<const float>(info, 4, op, "x");
-  const float* wih = Ptr<const float>(info, 5, op, "wih");
-  const float* whh = Ptr<const float>(info, 6, op, "whh");
-  const float* h0 = Ptr<const float>(info, 7, op, "h0");
-  const float* c0 = Ptr<const float>(info, 8, op, "c0");
-  const float* h = Ptr<const float>(info, 9, op, "h");
-  const float* c = Ptr<const float>(info, 10, op, "c");
-  const float* gates = Ptr<const float>(info, 11, op, "gates");
-  const float* tanh_c = Ptr<const float>(info, 12, op, "tanhC");
-  const float* dh = OptPtr<const float>(info, 13, op, "dh");
-  const float* dh_T = OptPtr<const float>(info, 14, op, "dhT");
-  const float* dc_T = OptPtr<const float>(info, 15, op, "dcT");
-  float* dx = OptPtr<float>(info, 16, op, "dx");
-  float* dh0 = OptPtr<float>(info, 17, op, "dh0");
-  float* dc0 = OptPtr<float>(info, 18, op, "dc0");
-  float* dwih = OptPtr<float>(info, 19, op, "dwih");
-  float* dwhh = OptPtr<float>(info, 20, op, "dwhh");
-  float* dbih = OptPtr<float>(info, 21, op, "dbih");
-  float* dbhh = OptPtr<float>(info, 22, op, "dbhh");
-  Workspace ws(env, op, lstm_backward_workspace_floats(T, B, H) * sizeof(float));
-  CheckCuda(env, op,
-            lstm_backward(T, B, I, H, x, wih, whh, h0, c0, h, c, gates, tanh_c, dh, dh_T, dc_T, dx, dh0, dc0, dwih,
-                          dwhh, dbih, dbhh, ws.floats(), AddonStream(env)));
-  return env.Undefined();
-}
-
-// softmaxXentForward(N, V, logits, targets, ignoreIndex, loss, lse)
-Napi::Value SoftmaxXentForward(const Napi::CallbackInfo& info) {
-  const char* op = "softmax_xent_forward";
-  CheckCuda(info.Env(), op,
-            softmax_xent_forward(Int(info, 0), Int(info, 1), Ptr<const float>(info, 2, op, "logits"),
-                                 Ptr<const int32_t>(info, 3, op, "targets"), Int(info, 4),
-                                 Ptr<float>(info, 5, op, "loss"), Ptr<float>(info, 6, op, "lse"),
-                                 AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// softmaxXentBackward(N, V, logits, targets, ignoreIndex, lse, dloss, dlogits)
-Napi::Value SoftmaxXentBackward(const Napi::CallbackInfo& info) {
-  const char* op = "softmax_xent_backward";
-  CheckCuda(info.Env(), op,
-            softmax_xent_backward(Int(info, 0), Int(info, 1), Ptr<const float>(info, 2, op, "logits"),
-                                  Ptr<const int32_t>(info, 3, op, "targets"), Int(info, 4),
-                                  Ptr<const float>(info, 5, op, "lse"), Ptr<const float>(info, 6, op, "dloss"),
-                                  Ptr<float>(info, 7, op, "dlogits"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// embeddingForward(N, V, D, weight, idx, out)
-Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
-  const char* op = "embedding_forward";
-  CheckCuda(info.Env(), op,
-            embedding_forward(Int(info, 0), Int(info, 1), Int(info, 2), Ptr<const float>(info, 3, op, "weight"),
-                              Ptr<const int32_t>(info, 4, op, "idx"), Ptr<float>(info, 5, op, "out"),
-                              AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// embeddingBackward(N, V, D, idx, dout, dweight)
-Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
-  const char* op = "embedding_backward";
-  CheckCuda(info.Env(), op,
-            embedding_backward(Int(info, 0), Int(info, 1), Int(info, 2), Ptr<const int32_t>(info, 3, op, "idx"),
-                               Ptr<const float>(info, 4, op, "dout"), Ptr<float>(info, 5, op, "dweight"),
-                               AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// dropoutMask(n, seed, offset, threshold, scale, mask)
-Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
-  const char* op = "dropout_mask";
-  CheckCuda(info.Env(), op,
-            dropout_mask(Int(info, 0), U32(info, 1), U32(info, 2), U32(info, 3), Float(info, 4),
-                         Ptr<float>(info, 5, op, "mask"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// adamStep(n, param, grad, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, bc1, bc2)
-Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  const char* op = "adam_step";
-  CheckCuda(info.Env(), op,
-            adam_step(Int(info, 0), Ptr<float>(info, 1, op, "param"), Ptr<const float>(info, 2, op, "grad"),
-                      Ptr<float>(info, 3, op, "m"), Ptr<float>(info, 4, op, "v"), Float(info, 5), Float(info, 6),
-                      Float(info, 7), Float(info, 8), Float(info, 9), Bool(info, 10), Float(info, 11),
-                      Float(info, 12), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// sgdStep(n, param, grad, buf|null, lr, momentum, weightDecay, first)
-Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  const char* op = "sgd_step";
-  CheckCuda(info.Env(), op,
-            sgd_step(Int(info, 0), Ptr<float>(info, 1, op, "param"), Ptr<const float>(info, 2, op, "grad"),
-                     OptPtr<float>(info, 3, op, "buf"), Float(info, 4), Float(info, 5), Float(info, 6),
-                     Bool(info, 7), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// sumSquares(n, x, out, outIndex)
-Napi::Value SumSquares(const Napi::CallbackInfo& info) {
-  const char* op = "sum_squares";
-  CheckCuda(info.Env(), op,
-            sum_squares(Int(info, 0), Ptr<const float>(info, 1, op, "x"), Ptr<float>(info, 2, op, "out"),
-                        Int(info, 3), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// fill(n, x, value)
-Napi::Value Fill(const Napi::CallbackInfo& info) {
-  const char* op = "fill";
-  CheckCuda(info.Env(), op,
-            fill(Int(info, 0), Ptr<float>(info, 1, op, "x"), Float(info, 2), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// axpby(n, alpha, x, beta, y, out)
-Napi::Value Axpby(const Napi::CallbackInfo& info) {
-  const char* op = "axpby";
-  CheckCuda(info.Env(), op,
-            axpby(Int(info, 0), Float(info, 1), Ptr<const float>(info, 2, op, "x"), Float(info, 3),
-                  Ptr<const float>(info, 4, op, "y"), Ptr<float>(info, 5, op, "out"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// affine(n, alpha, x, beta, out)
-Napi::Value Affine(const Napi::CallbackInfo& info) {
-  const char* op = "affine";
-  CheckCuda(info.Env(), op,
-            affine(Int(info, 0), Float(info, 1), Ptr<const float>(info, 2, op, "x"), Float(info, 3),
-                   Ptr<float>(info, 4, op, "out"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// mul(n, x, y, out)
-Napi::Value Mul(const Napi::CallbackInfo& info) {
-  const char* op = "mul";
-  CheckCuda(info.Env(), op,
-            mul(Int(info, 0), Ptr<const float>(info, 1, op, "x"), Ptr<const float>(info, 2, op, "y"),
-                Ptr<float>(info, 3, op, "out"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// sum(n, x, out)
-Napi::Value Sum(const Napi::CallbackInfo& info) {
-  const char* op = "sum";
-  CheckCuda(info.Env(), op,
-            sum(Int(info, 0), Ptr<const float>(info, 1, op, "x"), Ptr<float>(info, 2, op, "out"),
-                AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// addRowVector(M, N, x, b)
-Napi::Value AddRowVector(const Napi::CallbackInfo& info) {
-  const char* op = "add_row_vector";
-  CheckCuda(info.Env(), op,
-            add_row_vector(Int(info, 0), Int(info, 1), Ptr<float>(info, 2, op, "x"),
-                           Ptr<const float>(info, 3, op, "b"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// sumRows(M, N, x, out, accumulate)
-Napi::Value SumRows(const Napi::CallbackInfo& info) {
-  const char* op = "sum_rows";
-  CheckCuda(info.Env(), op,
-            sum_rows(Int(info, 0), Int(info, 1), Ptr<const float>(info, 2, op, "x"), Ptr<float>(info, 3, op, "out"),
-                     Bool(info, 4), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
-// sample(B, V, logits, temperature, topK, topP, seed, offset, tokens, logp, entropy)
-Napi::Value Sample(const Napi::CallbackInfo& info) {
-  const char* op = "sample";
-  CheckCuda(info.Env(), op,
-            sample(Int(info, 0), Int(info, 1), Ptr<const float>(info, 2, op, "logits"), Float(info, 3), Int(info, 4),
-                   Float(info, 5), U32(info, 6), U32(info, 7), Ptr<int32_t>(info, 8, op, "tokens"),
-                   Ptr<float>(info, 9, op, "logp"), Ptr<float>(info, 10, op, "entropy"), AddonStream(info.Env())));
-  return info.Env().Undefined();
-}
-
 // _testInvalidLaunch(): test-only, launches a trivial kernel with 4096 threads per block.
 Napi::Value TestInvalidLaunch(const Napi::CallbackInfo& info) {
   CheckCuda(info.Env(), "_testInvalidLaunch", test_invalid_launch(AddonStream(info.Env())));
@@ -438,11 +160,6 @@ Napi::Value TestInvalidLaunch(const Napi::CallbackInfo& info) {
 }
 
 // ------------------------------------------------------------------------------------- the table
-
-struct Export {
-  const char* name;
-  Napi::Value (*fn)(const Napi::CallbackInfo&);
-};
 
 const Export kExports[] = {
     {"alloc", Alloc},
@@ -453,27 +170,6 @@ const Export kExports[] = {
     {"emptyCache", EmptyCache},
     {"synchronize", Synchronize},
     {"deviceInfo", DeviceInfo},
-    {"gemm", Gemm},
-    {"lstmGatesForward", LstmGatesForward},
-    {"lstmGatesBackward", LstmGatesBackward},
-    {"lstmForward", LstmForward},
-    {"lstmBackward", LstmBackward},
-    {"softmaxXentForward", SoftmaxXentForward},
-    {"softmaxXentBackward", SoftmaxXentBackward},
-    {"embeddingForward", EmbeddingForward},
-    {"embeddingBackward", EmbeddingBackward},
-    {"dropoutMask", DropoutMask},
-    {"adamStep", AdamStep},
-    {"sgdStep", SgdStep},
-    {"sumSquares", SumSquares},
-    {"fill", Fill},
-    {"axpby", Axpby},
-    {"affine", Affine},
-    {"mul", Mul},
-    {"sum", Sum},
-    {"addRowVector", AddRowVector},
-    {"sumRows", SumRows},
-    {"sample", Sample},
     {"_testInvalidLaunch", TestInvalidLaunch},
 };
 
@@ -496,14 +192,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (const Export& e : kExports) {
     exports.Set(e.name, Napi::Function::New(env, Guarded, e.name, const_cast<Export*>(&e)));
   }
+  for (size_t i = 0; i < kKernelExportCount; i++) {
+    const Export& e = kKernelExports[i];
+    exports.Set(e.name, Napi::Function::New(env, Guarded, e.name, const_cast<Export*>(&e)));
+  }
   exports.Set("DeviceBuffer", DeviceBuffer::Define(env));
-#if defined(LSTM_CUDA_CPU)
-  exports.Set("build", "cpu");
-#elif defined(LSTM_CUDA_EMU)
-  exports.Set("build", "emu");
-#else
-  exports.Set("build", "cuda");
-#endif
+  exports.Set("build", LSTM_CUDA_BUILD);
   return exports;
 }
 

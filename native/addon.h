@@ -1,9 +1,11 @@
 // Shared pieces of the native glue: the device buffer every storage owns (an ObjectWrap with dispose()
-// and a finalizer that hands the buffer back to the caching allocator), the addon's one stream, and the
-// conversion of a cudaError_t into a JS Error naming the op and the CUDA error.
+// and a finalizer that hands the buffer back to the caching allocator), the addon's one stream, the
+// conversion of a cudaError_t into a JS Error naming the op and the CUDA error, the argument readers and
+// workspace the generated kernel wrappers (native/gen/kernel_glue.cc) use, and the export tables.
 #pragma once
 #include <napi.h>
 
+#include <cstdint>
 #include <string>
 
 #include "allocator.h"
@@ -45,3 +47,67 @@ void CheckCuda(Napi::Env env, const char* op, cudaError_t err);
 
 // Test-only: launches a trivial kernel with an invalid configuration (test_launch.cc).
 cudaError_t test_invalid_launch(cudaStream_t stream);
+
+// ------------------------------------------------------------------ for the generated kernel wrappers
+
+// Arguments arrive checked by src/spec/check.ts; the readers only convert.
+inline int Int(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+inline uint32_t U32(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Uint32Value(); }
+inline float Float(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().FloatValue(); }
+inline bool Bool(const Napi::CallbackInfo& info, size_t i) { return info[i].ToBoolean().Value(); }
+
+// Throws unless exactly n arguments were passed (a JS caller that bypassed src/native.ts).
+inline void ArgCount(const Napi::CallbackInfo& info, size_t n, const char* op) {
+  if (info.Length() != n) {
+    throw Napi::TypeError::New(info.Env(), std::string(op) + ": expected " + std::to_string(n) + " arguments, got " +
+                                               std::to_string(info.Length()));
+  }
+}
+
+// The live buffer at argument i (required), as T*.
+template <typename T>
+T* Ptr(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
+  DeviceBuffer* b = DeviceBuffer::From(info[i], op, what);
+  if (b == nullptr) throw Napi::Error::New(info.Env(), std::string(op) + ": " + what + " is required");
+  return static_cast<T*>(b->ptr);
+}
+// The live buffer at argument i, or nullptr for null / undefined.
+template <typename T>
+T* OptPtr(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
+  DeviceBuffer* b = DeviceBuffer::From(info[i], op, what);
+  return b ? static_cast<T*>(b->ptr) : nullptr;
+}
+
+// A workspace borrowed from the caching allocator for the duration of one call; given back on every
+// path (the stream orders its reuse after the call's kernels).
+class Workspace {
+ public:
+  Workspace(Napi::Env env, const char* op, size_t bytes) {
+    if (bytes == 0) return;
+    cudaError_t err = DeviceAllocator().Allocate(bytes, &ptr_, &rounded_);
+    if (err != cudaSuccess) {
+      throw Napi::Error::New(env, std::string(op) + ": allocating a workspace of " + std::to_string(bytes) +
+                                      " bytes failed: " + CudaErrorMessage("cudaMalloc", err));
+    }
+  }
+  ~Workspace() {
+    if (ptr_) DeviceAllocator().Release(ptr_, rounded_);
+  }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  float* floats() const { return static_cast<float*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t rounded_ = 0;
+};
+
+// One exported JS function.
+struct Export {
+  const char* name;
+  Napi::Value (*fn)(const Napi::CallbackInfo&);
+};
+
+// The kernels' table, generated from the spec (native/gen/kernel_glue.cc).
+extern const Export kKernelExports[];
+extern const size_t kKernelExportCount;

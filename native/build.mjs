@@ -6,14 +6,16 @@
 //   --asan: the emu addon under AddressSanitizer, by g++ directly -> build/asan/lstm_cuda_emu.node
 // Env: LSTM_CUDA_SKIP_CUDA=1 skips cuda; LSTM_CUDA_ARCHS overrides the CUDA architectures.
 // Flags: --emu-only, --cuda-only, --asan. A failed build prints one line naming its log and exits 0
-// (the cpu backend still works) unless --strict is given. Nothing here downloads: node-gyp gets Node's
+// (the ref backend still works) unless --strict is given. Nothing here downloads: node-gyp gets Node's
 // headers from npm's nodedir (or the running node's own prefix), cmake-js uses node-api-headers.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { GEN_DIR, emuSources, generateGlue } from './gen_glue.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -95,21 +97,7 @@ function nodedir() {
   return fromNpm || undefined;
 }
 
-// gyp has no .cu rule: every kernels/<op>.cu needs native/emu/<op>.cc listed in binding.gyp. Names the
-// missing ones (the addon would otherwise fail to load with an undefined symbol).
-function missingEmuWrappers() {
-  const gypText = readFileSync(join(root, 'binding.gyp'), 'utf8');
-  return readdirSync(join(root, 'kernels'))
-    .filter((f) => f.endsWith('.cu'))
-    .map((f) => `native/emu/${f.slice(0, -3)}.cc`)
-    .filter((w) => !existsSync(join(root, w)) || !gypText.includes(`'${w}'`));
-}
-
 function buildEmu() {
-  const missing = missingEmuWrappers();
-  if (missing.length > 0) {
-    console.log(`lstm-cuda: binding.gyp lacks ${missing.join(', ')} (one wrapper per kernels/*.cu); the emu addon will not load`);
-  }
   const gyp = require.resolve('node-gyp/bin/node-gyp.js');
   const dir = nodedir();
   const common = dir ? [`--nodedir=${dir}`] : [];
@@ -132,12 +120,18 @@ function hasNvcc() {
 
 function buildCuda() {
   if (process.env.LSTM_CUDA_SKIP_CUDA === '1') {
-    console.log('lstm-cuda: LSTM_CUDA_SKIP_CUDA=1, skipping the cuda addon (cpu and emu available)');
+    console.log('lstm-cuda: LSTM_CUDA_SKIP_CUDA=1, skipping the cuda addon (ref and emu available)');
     return Promise.resolve(true);
   }
   if (!hasNvcc()) {
-    console.log('lstm-cuda: nvcc not found, skipping the cuda addon (cpu and emu available)');
+    console.log('lstm-cuda: nvcc not found, skipping the cuda addon (ref and emu available)');
     return Promise.resolve(true);
+  }
+  // a cache configured in another checkout (another path) cannot be reused
+  const cache = join(root, 'build/cuda/CMakeCache.txt');
+  if (existsSync(cache) && !readFileSync(cache, 'utf8').includes(`CMAKE_HOME_DIRECTORY:INTERNAL=${join(root, 'native')}\n`)) {
+    rmSync(cache);
+    rmSync(join(root, 'build/cuda/CMakeFiles'), { recursive: true, force: true });
   }
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const env = { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs };
@@ -158,14 +152,14 @@ async function buildAsan() {
   mkdirSync(join(root, objDir), { recursive: true });
   const sources = [
     ...readdirSync(join(root, 'native')).filter((f) => f.endsWith('.cc')).map((f) => `native/${f}`),
-    ...readdirSync(join(root, 'native/emu')).filter((f) => f.endsWith('.cc')).map((f) => `native/emu/${f}`),
+    ...emuSources(),
     ...readdirSync(join(root, 'kernels/emu')).filter((f) => /\.(cc|cpp|S)$/.test(f)).map((f) => `kernels/emu/${f}`),
   ];
   const flags = [
     '-std=c++17', '-O1', '-g', '-Wno-unknown-pragmas', '-fPIC', '-pthread', '-fexceptions', '-fsanitize=address', '-fno-omit-frame-pointer',
     '-DLSTM_CUDA_EMU', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
     '-DNODE_GYP_MODULE_NAME=lstm_cuda_emu', '-DBUILDING_NODE_EXTENSION',
-    '-Ikernels', `-I${join(root, addonApi)}`, `-I${join(dir ?? '/usr', 'include', 'node')}`,
+    '-Ikernels', '-Inative', `-I${GEN_DIR}`, `-I${join(root, addonApi)}`, `-I${join(dir ?? '/usr', 'include', 'node')}`,
   ];
   return timed('emu (ASan)', ASAN_ADDON, LOGS.asan, async () => {
     const objects = sources.map((s) => `${objDir}/${s.replace(/[/.]/g, '_')}.o`);
@@ -189,10 +183,13 @@ async function guarded(name, build) {
   try {
     return await build();
   } catch (e) {
-    console.log(`lstm-cuda: building the ${name} addon failed: ${(e && e.message) || e} (the cpu backend still works)`);
+    console.log(`lstm-cuda: building the ${name} addon failed: ${(e && e.message) || e} (the ref backend still works)`);
     return false;
   }
 }
+
+// The kernel wrappers and launcher prototypes come from the kernel spec; every build below compiles them.
+await generateGlue();
 
 let ok = true;
 if (args.has('--asan')) {

@@ -28,11 +28,8 @@ export class Buf {
   private refs = 1;
   private s: Storage | null;
   /** For int32 buffers uploaded from the host (nothing writes them afterwards): the uploaded values,
-   *  so that index validation (targets, embedding ids) needs no download and no device sync. */
+   *  so that reading them on the host (crossEntropy's count of non-ignored rows) needs no download. */
   hostCopy: Int32Array | null = null;
-  /** For int32 buffers written by a kernel that guarantees every value lies in [0, indexBound) (the sample
-   *  kernel's tokens): index validation against a bound ≥ this needs no download either. */
-  indexBound: number | null = null;
   constructor(readonly backend: Backend, storage: Storage) {
     this.s = storage;
   }
@@ -221,7 +218,7 @@ function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolea
       throw new Error(`backward(): a gradient can be created implicitly only for a single-element tensor; this one has shape ${formatShape(root.shape)}, so pass backward(grad) with a grad of that shape`);
     }
     g0 = be.alloc(root.dtype, 1);
-    be.fill(g0, 1);
+    be.fill({ n: g0.length, x: g0, value: 1 });
   } else {
     if (!(grad instanceof Tensor)) throw new TypeError('backward(grad): grad must be a Tensor');
     grad._live('backward(grad)');
@@ -329,7 +326,7 @@ function giveToLeaf(t: Tensor, g: Storage): void {
     return;
   }
   const acc = t._grad._storage;
-  t.backend.axpby(t.size, 1, acc, 1, g, acc);
+  t.backend.axpby({ n: t.size, alpha: 1, x: acc, beta: 1, y: g, out: acc });
   t.backend.free(g);
 }
 
@@ -343,7 +340,7 @@ function give(grads: Map<Tensor, Storage>, t: Tensor, g: Storage): void {
     grads.set(t, g);
     return;
   }
-  t.backend.axpby(t.size, 1, acc, 1, g, acc);
+  t.backend.axpby({ n: t.size, alpha: 1, x: acc, beta: 1, y: g, out: acc });
   t.backend.free(g);
 }
 
@@ -488,7 +485,7 @@ export class Tensor {
       return Tensor.from(new Int32Array(shapeSize(sh)).fill(value), sh, opts);
     }
     const s = backend.alloc(dtype, shapeSize(sh));
-    backend.fill(s, value);
+    backend.fill({ n: s.length, x: s, value });
     return new Tensor(new Buf(backend, s), sh, !!opts?.requiresGrad, true);
   }
 
@@ -578,12 +575,6 @@ export class Tensor {
   /** true for tensors not produced by a recorded op */
   get isLeaf(): boolean {
     return this._node === null;
-  }
-
-  /** @internal true when every int32 value is known to lie in [0, bound) without looking at the data */
-  _indicesKnownBelow(bound: number): boolean {
-    const b = this._live('indices').indexBound;
-    return b !== null && b <= bound;
   }
 
   /** @internal int32 values for validation on the host: the upload's copy when there is one, else a download */

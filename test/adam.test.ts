@@ -78,6 +78,6 @@ test('sgdStep: plain, weight decay and momentum (hand-computed)', (t) => {
   be.sgdStep({ ...args, first: false });
   t.ok(Math.abs(be.download(buf)[0] - 0.96849) < 1e-15, 'step 2: buf = 0.9·0.51 + (0.5 + 0.01·0.949) = 0.96849');
   t.ok(Math.abs(be.download(p2)[0] - 0.852151) < 1e-15, 'step 2: p = 0.949 - 0.1·0.96849 = 0.852151');
-  t.throws(() => be.sgdStep({ ...args, buf: null, first: true }), /momentum 0.9 needs a buf/, 'momentum without buf is an error');
+  t.throws(() => be.sgdStep({ ...args, buf: null, first: true }), /'buf' is null but momentum is 0.9; a non-zero momentum needs it/, 'momentum without buf is an error');
   t.end();
 });

@@ -137,34 +137,34 @@ function suite(kind: NativeKind, be: Backend): void {
     const rng = new RngStream(11);
     for (const n of [1, 33, 1000, 4099]) {
       const x = uniform(n, rng, -3, 3), y = uniform(n, rng, -3, 3), out = nans(n);
-      twin(sw, be, `fill n=${n}`, { x }, (b, s) => b.fill(s.x, -2.5), ['x']);
-      twin(sw, be, `axpby n=${n}`, { x, y, out }, (b, s) => b.axpby(n, 1.5, s.x, -0.25, s.y, s.out), ['out']);
-      twin(sw, be, `axpby out=x n=${n}`, { x, y }, (b, s) => b.axpby(n, -0.5, s.x, 2, s.y, s.x), ['x']);
-      twin(sw, be, `axpby out=y n=${n}`, { x, y }, (b, s) => b.axpby(n, 0.75, s.x, 1, s.y, s.y), ['y']);
-      twin(sw, be, `affine n=${n}`, { x, out }, (b, s) => b.affine(n, -1.25, s.x, 0.5, s.out), ['out']);
-      twin(sw, be, `affine out=x n=${n}`, { x }, (b, s) => b.affine(n, 3, s.x, -1, s.x), ['x']);
-      twin(sw, be, `mul n=${n}`, { x, y, out }, (b, s) => b.mul(n, s.x, s.y, s.out), ['out']);
-      twin(sw, be, `mul out=y n=${n}`, { x, y }, (b, s) => b.mul(n, s.x, s.y, s.y), ['y']);
-      twin(sw, be, `sum n=${n}`, { x, out: nans(1) }, (b, s) => b.sum(n, s.x, s.out), ['out']);
+      twin(sw, be, `fill n=${n}`, { x }, (b, s) => b.fill({ n: s.x.length, x: s.x, value: -2.5 }), ['x']);
+      twin(sw, be, `axpby n=${n}`, { x, y, out }, (b, s) => b.axpby({ n, alpha: 1.5, x: s.x, beta: -0.25, y: s.y, out: s.out }), ['out']);
+      twin(sw, be, `axpby out=x n=${n}`, { x, y }, (b, s) => b.axpby({ n, alpha: -0.5, x: s.x, beta: 2, y: s.y, out: s.x }), ['x']);
+      twin(sw, be, `axpby out=y n=${n}`, { x, y }, (b, s) => b.axpby({ n, alpha: 0.75, x: s.x, beta: 1, y: s.y, out: s.y }), ['y']);
+      twin(sw, be, `affine n=${n}`, { x, out }, (b, s) => b.affine({ n, alpha: -1.25, x: s.x, beta: 0.5, out: s.out }), ['out']);
+      twin(sw, be, `affine out=x n=${n}`, { x }, (b, s) => b.affine({ n, alpha: 3, x: s.x, beta: -1, out: s.x }), ['x']);
+      twin(sw, be, `mul n=${n}`, { x, y, out }, (b, s) => b.mul({ n, x: s.x, y: s.y, out: s.out }), ['out']);
+      twin(sw, be, `mul out=y n=${n}`, { x, y }, (b, s) => b.mul({ n, x: s.x, y: s.y, out: s.y }), ['y']);
+      twin(sw, be, `sum n=${n}`, { x, out: nans(1) }, (b, s) => b.sum({ n, x: s.x, out: s.out }), ['out']);
       // out[2] written, out[0,1,3] untouched
       const partial = new Float32Array([4, -1, NaN, 9]);
-      twin(sw, be, `sumSquares n=${n}`, { x, out: partial }, (b, s) => b.sumSquares(n, s.x, s.out, 2), ['out']);
+      twin(sw, be, `sumSquares n=${n}`, { x, out: partial }, (b, s) => b.sumSquares({ n, x: s.x, out: s.out, outIndex: 2 }), ['out']);
     }
     // many blocks: the cross-block step of the deterministic reductions
     const big = uniform(100003, rng, -1, 1);
-    twin(sw, be, 'sum n=100003', { x: big, out: nans(1) }, (b, s) => b.sum(100003, s.x, s.out), ['out']);
-    twin(sw, be, 'sumSquares n=100003', { x: big, out: nans(1) }, (b, s) => b.sumSquares(100003, s.x, s.out, 0), ['out']);
-    twin(sw, be, 'sumRows M=3001 N=3', { x: uniform(9003, rng), out: nans(3) }, (b, s) => b.sumRows(3001, 3, s.x, s.out, false), ['out']);
+    twin(sw, be, 'sum n=100003', { x: big, out: nans(1) }, (b, s) => b.sum({ n: 100003, x: s.x, out: s.out }), ['out']);
+    twin(sw, be, 'sumSquares n=100003', { x: big, out: nans(1) }, (b, s) => b.sumSquares({ n: 100003, x: s.x, out: s.out, outIndex: 0 }), ['out']);
+    twin(sw, be, 'sumRows M=3001 N=3', { x: uniform(9003, rng), out: nans(3) }, (b, s) => b.sumRows({ M: 3001, N: 3, x: s.x, out: s.out, accumulate: false }), ['out']);
     // several column tiles × row slices (the slice totals added by each tile's last block), accumulating
-    twin(sw, be, 'sumRows M=1300 N=70 +=', { x: uniform(91000, rng), out: uniform(70, rng) }, (b, s) => b.sumRows(1300, 70, s.x, s.out, true), ['out']);
+    twin(sw, be, 'sumRows M=1300 N=70 +=', { x: uniform(91000, rng), out: uniform(70, rng) }, (b, s) => b.sumRows({ M: 1300, N: 70, x: s.x, out: s.out, accumulate: true }), ['out']);
     // a prefix: n < length leaves the tail alone
     const long = uniform(50, rng);
-    twin(sw, be, 'axpby n=17 of 50', { x: long, y: uniform(50, rng), out: uniform(50, rng) }, (b, s) => b.axpby(17, 1, s.x, 1, s.y, s.out), ['out']);
+    twin(sw, be, 'axpby n=17 of 50', { x: long, y: uniform(50, rng), out: uniform(50, rng) }, (b, s) => b.axpby({ n: 17, alpha: 1, x: s.x, beta: 1, y: s.y, out: s.out }), ['out']);
     for (const M of [1, 7, 70]) for (const N of [1, 5, 33]) {
       const x = uniform(M * N, rng, -2, 2), v = uniform(N, rng, -2, 2);
-      twin(sw, be, `sumRows M=${M} N=${N} =`, { x, out: nans(N) }, (b, s) => b.sumRows(M, N, s.x, s.out, false), ['out']);
-      twin(sw, be, `sumRows M=${M} N=${N} +=`, { x, out: v }, (b, s) => b.sumRows(M, N, s.x, s.out, true), ['out']);
-      twin(sw, be, `addRowVector M=${M} N=${N}`, { x, v }, (b, s) => b.addRowVector(M, N, s.x, s.v), ['x']);
+      twin(sw, be, `sumRows M=${M} N=${N} =`, { x, out: nans(N) }, (b, s) => b.sumRows({ M, N, x: s.x, out: s.out, accumulate: false }), ['out']);
+      twin(sw, be, `sumRows M=${M} N=${N} +=`, { x, out: v }, (b, s) => b.sumRows({ M, N, x: s.x, out: s.out, accumulate: true }), ['out']);
+      twin(sw, be, `addRowVector M=${M} N=${N}`, { x, v }, (b, s) => b.addRowVector({ M, N, x: s.x, b: s.v }), ['x']);
     }
     sw.done();
     t.end();

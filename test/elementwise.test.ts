@@ -11,53 +11,53 @@ const get = (s: Parameters<typeof be.download>[0]) => Array.from(be.download(s))
 
 test('fill, axpby, affine, mul, with and without aliasing', (t) => {
   const a = up(X);
-  be.fill(a, 2.5);
+  be.fill({ n: a.length, x: a, value: 2.5 });
   t.deepEqual(get(a), [2.5, 2.5, 2.5, 2.5, 2.5], 'fill');
   const out = be.alloc('float64', 5);
-  be.axpby(5, 2, up(X), -3, up(Y), out);
+  be.axpby({ n: 5, alpha: 2, x: up(X), beta: -3, y: up(Y), out });
   t.deepEqual(get(out), X.map((x, i) => 2 * x - 3 * Y[i]), 'axpby');
   const x = up(X), y = up(Y);
-  be.axpby(5, 2, x, -3, y, x);
+  be.axpby({ n: 5, alpha: 2, x, beta: -3, y, out: x });
   t.deepEqual(get(x), X.map((v, i) => 2 * v - 3 * Y[i]), 'axpby out = x');
   const x2 = up(X), y2 = up(Y);
-  be.axpby(5, 2, x2, -3, y2, y2);
+  be.axpby({ n: 5, alpha: 2, x: x2, beta: -3, y: y2, out: y2 });
   t.deepEqual(get(y2), X.map((v, i) => 2 * v - 3 * Y[i]), 'axpby out = y');
   const x3 = up(X);
-  be.axpby(3, 1, x3, 1, x3, x3);
+  be.axpby({ n: 3, alpha: 1, x: x3, beta: 1, y: x3, out: x3 });
   t.deepEqual(get(x3), [2, -4, 7, 0.25, -8], 'axpby x + x into x, only n = 3 elements');
   const x4 = up(X);
-  be.affine(5, -0.5, x4, 1, x4);
+  be.affine({ n: 5, alpha: -0.5, x: x4, beta: 1, out: x4 });
   t.deepEqual(get(x4), X.map((v) => -0.5 * v + 1), 'affine out = x');
   const x5 = up(X), y5 = up(Y);
-  be.mul(5, x5, y5, y5);
+  be.mul({ n: 5, x: x5, y: y5, out: y5 });
   t.deepEqual(get(y5), X.map((v, i) => v * Y[i]), 'mul out = y');
-  be.mul(5, x5, x5, x5);
+  be.mul({ n: 5, x: x5, y: x5, out: x5 });
   t.deepEqual(get(x5), X.map((v) => v * v), 'mul x⊙x into x');
   t.end();
 });
 
 test('sum, sumSquares, addRowVector, sumRows (= and +=)', (t) => {
   const out = be.alloc('float64', 3);
-  be.sum(5, up(X), out);
+  be.sum({ n: 5, x: up(X), out });
   t.equal(get(out)[0], X.reduce((a, b) => a + b), 'sum');
-  be.sumSquares(4, up(X), out, 2);
+  be.sumSquares({ n: 4, x: up(X), out, outIndex: 2 });
   t.deepEqual(get(out), [X.reduce((a, b) => a + b), 0, 1 + 4 + 12.25 + 0.0625], 'sumSquares writes only out[outIndex]');
   // sum accumulates in double
   const big = new Float32Array(1 << 20).fill(1);
   big[0] = 2 ** 24;
   const o32 = be.alloc('float32', 1);
-  be.sum(big.length, be.upload(big), o32);
+  be.sum({ n: big.length, x: be.upload(big), out: o32 });
   // (a float32 running sum would stay at 2^24: each +1 rounds away)
   t.equal(get(o32)[0], Math.fround(2 ** 24 + 2 ** 20 - 1), 'float32 sum accumulates in double');
 
   const M = 3, N = 2;
   const m = up([1, 2, 3, 4, 5, 6]);
-  be.addRowVector(M, N, m, up([10, -1]));
+  be.addRowVector({ M, N, x: m, b: up([10, -1]) });
   t.deepEqual(get(m), [11, 1, 13, 3, 15, 5], 'addRowVector');
   const r = up([100, 200]);
-  be.sumRows(M, N, m, r, false);
+  be.sumRows({ M, N, x: m, out: r, accumulate: false });
   t.deepEqual(get(r), [39, 9], 'sumRows overwrite');
-  be.sumRows(M, N, m, r, true);
+  be.sumRows({ M, N, x: m, out: r, accumulate: true });
   t.deepEqual(get(r), [78, 18], 'sumRows accumulate');
   t.end();
 });
@@ -83,7 +83,7 @@ test('storage: alloc zero-fills, upload/download copy, copy, free, memory()', (t
   be.free(a); be.free(s); be.free(c); be.free(c);
   t.deepEqual(be.memory(), before, 'memory() back to where it was after free (free twice is harmless)');
   t.throws(() => be.download(a), /use after dispose\/free/, 'download after free throws');
-  t.throws(() => be.fill(a, 1), /use after dispose\/free/, 'fill after free throws');
+  t.throws(() => be.fill({ n: a.length, x: a, value: 1 }), /use after dispose\/free/, 'fill after free throws');
   t.throws(() => be.alloc('float16' as never, 3), /unsupported dtype "float16"/, 'unknown dtype');
   t.throws(() => be.alloc('float32', -1), /length must be a non-negative integer/, 'negative length');
   t.end();

@@ -27,6 +27,6 @@ test('embeddingForward gathers rows; embeddingBackward scatter-adds with repeate
 
 test('embedding: short storages are clear errors', (t) => {
   t.throws(() => be.embeddingForward({ N: 2, V: 2, D: 2, weight: be.alloc('float32', 4), idx: be.alloc('int32', 1), out: be.alloc('float32', 4) }),
-    /'idx' has 1 elements, needs at least 2/);
+    /'idx' has 1 elements but its shape \[N=2\] needs 2/);
   t.end();
 });

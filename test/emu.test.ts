@@ -43,7 +43,7 @@ function compileAll(): Promise<Map<FixtureName, string>> {
       for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const bin = join(outDir, name);
         await run('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', '-Werror', '-Wno-unknown-pragmas', '-x', 'c++',
-          '-DLSTM_CUDA_EMU', '-I', join(ROOT, 'kernels'), join(FIXTURES, `${name}.cu`), '-o', bin, '-pthread'],
+          '-DLSTM_CUDA_EMU', '-I', join(ROOT, 'kernels'), '-I', join(ROOT, 'native/gen'), join(FIXTURES, `${name}.cu`), '-o', bin, '-pthread'],
         { maxBuffer: 1 << 24 });
         bins.set(name, bin);
       }

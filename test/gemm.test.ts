@@ -115,15 +115,15 @@ test('gemm: repeated calls reuse scratch and stay correct when sizes shrink and 
 test('gemm: bad storages are clear errors', (t) => {
   const A = be.alloc('float32', 6), B = be.alloc('float32', 6), C = be.alloc('float32', 4);
   const base = { transA: false, transB: false, M: 2, N: 2, K: 3, alpha: 1, beta: 0, A, B, C };
-  t.throws(() => be.gemm({ ...base, C: be.alloc('float32', 3) }), /'C' has 3 elements, needs at least 4/, 'short C');
+  t.throws(() => be.gemm({ ...base, C: be.alloc('float32', 3) }), /'C' has 3 elements but its shape \[M=2, N=2\] needs 4/, 'short C');
   t.throws(() => be.gemm({ ...base, B: be.alloc('float64', 6) }), /'B' is float64 but .* float32/, 'mixed dtypes');
-  t.throws(() => be.gemm({ ...base, A: be.alloc('int32', 6) }), /float32 or float64/, 'int32 operand');
+  t.throws(() => be.gemm({ ...base, A: be.alloc('int32', 6) }), /'A' must be a float storage, got int32/, 'int32 operand');
   t.throws(() => be.gemm({ ...base, C: A }), /alias/, 'C aliasing A');
   const F = be.alloc('float32', 4);
   be.free(F);
   be.free(F); // idempotent
   t.throws(() => be.gemm({ ...base, C: F }), /use after dispose\/free/, 'freed storage');
-  t.throws(() => be.gemm({ ...base, C: { dtype: 'float32', length: 4 } }), /belongs to another backend/, 'foreign storage');
+  t.throws(() => be.gemm({ ...base, C: { dtype: 'float32', length: 4 } }), /'C' is not a storage of the ref backend/, 'foreign storage');
   be.gemm(base);
   t.deepEqual(Array.from(be.download(C)), [0, 0, 0, 0], 'backend still usable');
   t.end();

@@ -64,7 +64,7 @@ function suite(kind: NativeKind, be: NativeBackend): void {
       (e: Error) => /'A' has 6 elements but its shape \[K=2, M=4\] needs 8/.test(e.message),
       'gemm with transA names A stored [K,M]');
     const idx = be.alloc('int32', 4);
-    t.throws(() => be.fill(idx, 1), (e: Error) => e instanceof TypeError && /'x' must be float32, got int32/.test(e.message), 'int32 where float32 is needed');
+    t.throws(() => be.fill({ n: idx.length, x: idx, value: 1 }), (e: Error) => e instanceof TypeError && /'x' must be float32, got int32/.test(e.message), 'int32 where float32 is needed');
     const foreign = refBe.alloc('float32', 9);
     t.throws(() => be.gemm({ transA: false, transB: false, M: 3, N: 3, K: 2, alpha: 1, beta: 0, A: a, B: b, C: foreign }),
       (e: Error) => e instanceof TypeError && /'C' is not a storage of the/.test(e.message), 'a ref storage is rejected');
@@ -92,7 +92,7 @@ function suite(kind: NativeKind, be: NativeBackend): void {
     const s = be.upload(new Float32Array([1, 2, 3]));
     be.free(s);
     t.throws(() => be.download(s), /download: 's' was freed \(use after dispose\/free\)/, 'download after free');
-    t.throws(() => be.fill(s, 0), /fill: 'x' was freed/, 'a kernel on a freed storage');
+    t.throws(() => be.fill({ n: s.length, x: s, value: 0 }), /fill: 'x' was freed/, 'a kernel on a freed storage');
     be.free(s);
     t.pass('second free is a no-op');
     gemmStillWorks(t, be, 'use after free');
@@ -132,7 +132,7 @@ function suite(kind: NativeKind, be: NativeBackend): void {
     const step = () => {
       const h = be.alloc('float32', T * B * H), c = be.alloc('float32', T * B * H), tanhC = be.alloc('float32', T * B * H);
       const gates = be.alloc('float32', T * B * 4 * H), dh = be.alloc('float32', T * B * H), dx = be.alloc('float32', T * B * I);
-      be.fill(dh, 0.1);
+      be.fill({ n: dh.length, x: dh, value: 0.1 });
       be.lstmForward({ T, B, I, H, x, wih, whh, bih, bhh, h0, c0, h, c, gates, tanhC });
       be.lstmBackward({
         T, B, I, H, x, wih, whh, h0, c0, h, c, gates, tanhC, dh, dhT: null, dcT: null, dx, dh0: null, dc0: null,

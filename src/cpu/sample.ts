@@ -1,4 +1,4 @@
-// Token sampling on host typed arrays, exactly the algorithm of backend.ts (SampleArgs): temperature,
+// Token sampling on host typed arrays, exactly the algorithm of the kernel spec (src/spec/kernels.mjs, sample): temperature,
 // top-k, top-p, one uniform draw per row from the shared RNG; plus the row's log-probability of the
 // drawn token and its entropy under the model (temperature 1, no filtering). Softmaxes subtract the max.
 import { rngUniform } from '../rng.js';

@@ -14,9 +14,11 @@ export function softmaxXentForward(
   for (let n = 0, o = 0; n < N; n++, o += V) {
     let mx = -Infinity;
     for (let v = 0; v < V; v++) if (logits[o + v] > mx) mx = logits[o + v];
+    // a row of -inf: shift by 0 so exp gives 0, not NaN, and lse = -inf (as the kernel does)
+    const shift = mx === -Infinity ? 0 : mx;
     let s = 0;
-    for (let v = 0; v < V; v++) s += Math.exp(logits[o + v] - mx);
-    const l = mx + Math.log(s);
+    for (let v = 0; v < V; v++) s += Math.exp(logits[o + v] - shift);
+    const l = shift + Math.log(s);
     lse[n] = l;
     const tg = targets[n];
     loss[n] = tg === ignoreIndex ? 0 : l - logits[o + tg];

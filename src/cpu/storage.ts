@@ -1,11 +1,11 @@
-// The cpu backend's Storage (a host typed array), the live-allocation counters behind memory(), and the
-// checked unwrapping every cpu kernel does before touching a storage (freed? other backend? dtype? length?).
+// The ref backend's Storage (a host typed array), the live-allocation counters behind memory(), and the
+// checked unwrapping of the memory methods (the kernels' arguments are checked by src/spec/check.ts).
 import type { DType, Storage, TypedArray } from '../backend.js';
 import { checkBuffer } from '../device_memory.js';
 
 export type FloatArray = Float32Array | Float64Array;
 
-/** A cpu buffer: `data` is the typed array, null once freed. */
+/** A ref buffer: `data` is the typed array, null once freed. */
 export class RefStorage implements Storage {
   constructor(
     readonly dtype: DType,
@@ -65,41 +65,6 @@ export function unwrap(s: Storage, op: string, name: string): TypedArray {
   }
   if (s.data === null) throw new Error(`ref.${op}: '${name}' use after dispose/free`);
   return s.data;
-}
-
-function checkLength(a: TypedArray, op: string, name: string, minLength: number): void {
-  if (a.length < minLength) {
-    throw new RangeError(`ref.${op}: '${name}' has ${a.length} elements, needs at least ${minLength}`);
-  }
-}
-
-/**
- * The float array behind `s`, checked: float dtype, equal to `dtype` when given (every float storage of
- * one call shares a dtype), at least `minLength` elements.
- */
-export function floats(s: Storage, op: string, name: string, minLength: number, dtype?: DType): FloatArray {
-  const a = unwrap(s, op, name);
-  if (!(a instanceof Float32Array || a instanceof Float64Array)) {
-    throw new TypeError(`ref.${op}: '${name}' must be float32 or float64, got ${s.dtype}`);
-  }
-  if (dtype !== undefined && s.dtype !== dtype) {
-    throw new TypeError(`ref.${op}: '${name}' is ${s.dtype} but the other float storages of this call are ${dtype}`);
-  }
-  checkLength(a, op, name, minLength);
-  return a;
-}
-
-/** Like floats() for an optional storage: null stays null. */
-export function floatsOrNull(s: Storage | null, op: string, name: string, minLength: number, dtype: DType): FloatArray | null {
-  return s === null ? null : floats(s, op, name, minLength, dtype);
-}
-
-/** The Int32Array behind an index storage, checked for dtype and minimum length. */
-export function ints(s: Storage, op: string, name: string, minLength: number): Int32Array {
-  const a = unwrap(s, op, name);
-  if (!(a instanceof Int32Array)) throw new TypeError(`ref.${op}: '${name}' must be int32, got ${s.dtype}`);
-  checkLength(a, op, name, minLength);
-  return a;
 }
 
 /** Checks a size argument is a non-negative integer (sizes drive every loop bound). */

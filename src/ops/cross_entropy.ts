@@ -50,9 +50,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor | ArrayLike<number>
       y = Tensor._fromStorage(be, loss, [N]);
     } else {
       const out = be.alloc(logits.dtype, 1);
-      be.sum(N, loss, out);
+      be.sum({ n: N, x: loss, out });
       be.free(loss);
-      if (reduction === 'mean') be.affine(1, 1 / count, out, 0, out);
+      if (reduction === 'mean') be.affine({ n: 1, alpha: 1 / count, x: out, beta: 0, out });
       y = Tensor._fromStorage(be, out, []);
     }
     const scale = reduction === 'mean' ? 1 / count : 1;
@@ -63,9 +63,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor | ArrayLike<number>
         dloss = ctx.gradOutput(0)!;
       } else {
         const g = ctx.takeGradOutput(0)!;
-        if (scale !== 1) be.affine(1, scale, g, 0, g);
+        if (scale !== 1) be.affine({ n: 1, alpha: scale, x: g, beta: 0, out: g });
         dloss = be.alloc(logits.dtype, N);
-        be.addRowVector(N, 1, dloss, g);
+        be.addRowVector({ M: N, N: 1, x: dloss, b: g });
         be.free(g);
       }
       const dlogits = be.alloc(logits.dtype, N * V);

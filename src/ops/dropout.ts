@@ -25,12 +25,12 @@ export function dropout(x: Tensor, opts: DropoutOptions): Tensor {
     threshold: Math.round(p * 16777216), scale: Math.fround(1 / (1 - p)), mask,
   });
   const out = be.alloc(x.dtype, n);
-  be.mul(n, x._storage, mask, out);
+  be.mul({ n, x: x._storage, y: mask, out });
   const y = Tensor._fromStorage(be, out, x.shape);
   const maskBuf = new Buf(be, mask);
   recordOp('dropout', [x], [y], (ctx) => {
     const g = ctx.takeGradOutput(0)!;
-    be.mul(n, g, mask, g);
+    be.mul({ n, x: g, y: mask, out: g });
     ctx.give(0, g);
   }, [maskBuf]);
   return y;

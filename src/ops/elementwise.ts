@@ -11,11 +11,11 @@ function giveScaled(ctx: BackwardContext, be: Backend, x: Tensor, targets: reado
   want.forEach(([i, alpha], k) => {
     if (k === want.length - 1) {
       const g = ctx.takeGradOutput(0)!;
-      if (alpha !== 1) be.affine(x.size, alpha, g, 0, g);
+      if (alpha !== 1) be.affine({ n: x.size, alpha, x: g, beta: 0, out: g });
       ctx.give(i, g);
     } else {
       const s = be.alloc(x.dtype, x.size);
-      be.affine(x.size, alpha, ctx.gradOutput(0)!, 0, s);
+      be.affine({ n: x.size, alpha, x: ctx.gradOutput(0)!, beta: 0, out: s });
       ctx.give(i, s);
     }
   });
@@ -48,12 +48,12 @@ function linearCombination(op: string, a: Tensor, b: Tensor | number, sign: numb
   const be = operands(op, a, b);
   const out = be.alloc(a.dtype, a.size);
   if (typeof b === 'number') {
-    be.affine(a.size, 1, a._storage, sign * b, out);
+    be.affine({ n: a.size, alpha: 1, x: a._storage, beta: sign * b, out });
     const y = Tensor._fromStorage(be, out, a.shape);
     recordOp(op, [a], [y], (ctx) => giveScaled(ctx, be, a, [[0, 1]]));
     return y;
   }
-  be.axpby(a.size, 1, a._storage, sign, b._storage, out);
+  be.axpby({ n: a.size, alpha: 1, x: a._storage, beta: sign, y: b._storage, out });
   const y = Tensor._fromStorage(be, out, a.shape);
   recordOp(op, [a, b], [y], (ctx) => giveScaled(ctx, be, a, [[0, 1], [1, sign]]));
   return y;
@@ -65,14 +65,14 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
   const be = operands('mul', a, b);
   const out = be.alloc(a.dtype, a.size);
   if (typeof b === 'number') {
-    be.affine(a.size, b, a._storage, 0, out);
+    be.affine({ n: a.size, alpha: b, x: a._storage, beta: 0, out });
     const y = Tensor._fromStorage(be, out, a.shape);
     recordOp('mul', [a], [y], (ctx) => giveScaled(ctx, be, a, [[0, b]]));
     return y;
   }
   const as = a._storage;
   const bs = b._storage;
-  be.mul(a.size, as, bs, out);
+  be.mul({ n: a.size, x: as, y: bs, out });
   const y = Tensor._fromStorage(be, out, a.shape);
   recordOp('mul', [a, b], [y], (ctx) => {
     const g = ctx.gradOutput(0)!;
@@ -80,7 +80,7 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
     for (const i of [0, 1]) {
       if (!ctx.needsGrad(i)) continue;
       const d = be.alloc(a.dtype, a.size);
-      be.mul(a.size, g, other[i], d);
+      be.mul({ n: a.size, x: g, y: other[i], out: d });
       ctx.give(i, d);
     }
   }, [a._live('mul').retain(), b._live('mul').retain()]);

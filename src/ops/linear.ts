@@ -18,7 +18,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const ws = weight._storage;
   const out = be.alloc(x.dtype, N * M);
   be.gemm({ transA: false, transB: true, M: N, N: M, K, alpha: 1, beta: 0, A: xs, B: ws, C: out });
-  if (bias) be.addRowVector(N, M, out, bias._storage);
+  if (bias) be.addRowVector({ M: N, N: M, x: out, b: bias._storage });
   const y = Tensor._fromStorage(be, out, [...x.shape.slice(0, -1), M]);
   recordOp('linear', [x, weight, bias], [y], (ctx) => {
     const dy = ctx.gradOutput(0)!;
@@ -30,7 +30,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     if (ctx.needsGrad(1)) {
       be.gemm({ transA: true, transB: false, M, N: K, K: N, alpha: 1, beta: 1, A: dy, B: xs, C: ctx.accumulate(1) });
     }
-    if (ctx.needsGrad(2)) be.sumRows(N, M, dy, ctx.accumulate(2), true);
+    if (ctx.needsGrad(2)) be.sumRows({ M: N, N: M, x: dy, out: ctx.accumulate(2), accumulate: true });
   }, [x._live('linear').retain(), weight._live('linear').retain()]);
   return y;
 }

@@ -19,13 +19,13 @@ function reduce(op: string, x: Tensor, scale: number): Tensor {
   checkFloat(op, 'x', x);
   const be = x.backend;
   const out = be.alloc(x.dtype, 1);
-  be.sum(x.size, x._storage, out);
-  if (scale !== 1) be.affine(1, scale, out, 0, out);
+  be.sum({ n: x.size, x: x._storage, out });
+  if (scale !== 1) be.affine({ n: 1, alpha: scale, x: out, beta: 0, out });
   const y = Tensor._fromStorage(be, out, []);
   recordOp(op, [x], [y], (ctx) => {
     const g = ctx.takeGradOutput(0)!;
-    if (scale !== 1) be.affine(1, scale, g, 0, g);
-    be.addRowVector(x.size, 1, ctx.accumulate(0), g);
+    if (scale !== 1) be.affine({ n: 1, alpha: scale, x: g, beta: 0, out: g });
+    be.addRowVector({ M: x.size, N: 1, x: ctx.accumulate(0), b: g });
     be.free(g);
   });
   return y;

@@ -44,10 +44,8 @@ export function sampleTokens(logits: Tensor, opts: SampleOptions): SampleResult 
     B, V, logits: logits._storage, temperature, topK, topP,
     seed: opts.seed >>> 0, offset: opts.offset >>> 0, tokens, logp, entropy,
   });
-  const tokenTensor = Tensor._fromStorage(be, tokens, [B]);
-  tokenTensor._live('sampleTokens').indexBound = V; // the kernel only writes tokens in [0, V)
   return {
-    tokens: tokenTensor,
+    tokens: Tensor._fromStorage(be, tokens, [B]),
     logp: Tensor._fromStorage(be, logp, [B]),
     entropy: Tensor._fromStorage(be, entropy, [B]),
   };

@@ -42,7 +42,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
   for (const [be, byType] of groups) {
     for (const [dtype, list] of byType) {
       const out: Storage = be.alloc(dtype, list.length);
-      list.forEach((g, i) => be.sumSquares(g.size, g._storage, out, i));
+      list.forEach((g, i) => be.sumSquares({ n: g.size, x: g._storage, out, outIndex: i }));
       const partial = be.download(out);
       be.free(out);
       partial.forEach((v, i) => { total2 += v === Infinity ? hostSumSquares(list[i]!.toArray()) : v; });
@@ -51,7 +51,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
   const total = Math.sqrt(total2);
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) {
-    for (const g of grads) g.backend.affine(g.size, coef, g._storage, 0, g._storage);
+    for (const g of grads) g.backend.affine({ n: g.size, alpha: coef, x: g._storage, beta: 0, out: g._storage });
   }
   return total;
 }

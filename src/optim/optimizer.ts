@@ -108,7 +108,7 @@ export abstract class Optimizer {
   zeroGrad(): void {
     for (const p of this.params) {
       const g = p.grad;
-      if (g) p.backend.fill(g._storage, 0);
+      if (g) p.backend.fill({ n: g._storage.length, x: g._storage, value: 0 });
     }
   }
 
