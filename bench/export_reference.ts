@@ -16,6 +16,7 @@ import { writeFileAtomic, writeSafetensors, type HostTensor } from '../src/check
 import { CharRNN } from '../src/nn/char_rnn.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { Tensor } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { randomInts } from './timing.js';
 
 export const REFERENCE_MODEL = { vocabSize: 67, embedDim: 24, hiddenSize: 48, numLayers: 2, T: 9, B: 3 };

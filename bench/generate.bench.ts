@@ -12,6 +12,7 @@ import { CharRNN } from '../src/nn/char_rnn.js';
 import type { LstmState } from '../src/nn/lstm_cell.js';
 import { sampleTokens } from '../src/ops/sample.js';
 import { Tensor, keep, noGrad, tidy } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { VOCAB, benchLine, measure, type BenchContext } from './timing.js';
 
 export interface GenerateConfig { H: number; layers: number; chars: number }

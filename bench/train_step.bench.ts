@@ -13,6 +13,7 @@ import type { DType, DeviceName } from '../src/backend.js';
 import { getBackend } from '../src/device.js';
 import { parseFlags, type FlagSpec } from '../src/cli/flags.js';
 import { Tensor, tidy } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { Module } from '../src/nn/module.js';
 import { Embedding } from '../src/nn/embedding.js';
 import { Stack } from '../src/nn/stack.js';

@@ -41,6 +41,7 @@ function argComment(a) {
     a.optional ? 'or nullptr' : null,
     a.index ? `each in [0,${a.index})${a.ignore ? ` or == ${snake(a.ignore)}` : ''}` : null,
     a.values ? `values in [0,${a.values})` : null,
+    a.transposedBy ? `stored [${[...a.shape].reverse().join(',')}] when ${snake(a.transposedBy)}` : null,
     a.doc ?? null,
   ].filter(Boolean);
   return `//   ${snake(a.name)}: ${role}${dtype} [${a.shape.join(',')}]${extra.length ? ` ${extra.join('; ')}` : ''}`;

@@ -4,6 +4,7 @@ export { getBackend, defaultDevice, setDefaultDevice, devices, type DeviceInfo }
 export { RngStream } from './rng.js';
 
 export { Tensor, noGrad, tidy, keep, isGradEnabled, type TensorOptions, type RandomOptions } from './tensor.js';
+import './ops/methods.js'; // t.add, t.mul, t.sum, t.reshape, t.to, ...
 
 export { add, sub, mul } from './ops/elementwise.js';
 export { sum, mean } from './ops/reduce.js';

@@ -11,15 +11,13 @@
 // `loss.backward()` works). `backward()` frees every saved buffer of the graph it walked unless
 // `retainGraph` is set; walking a freed graph again is an Error. `tidy(fn)` disposes every tensor created
 // inside except those reachable from what fn returns; `noGrad(fn)` records nothing.
+// The method sugar (t.add, t.mul, t.sum, t.reshape, t.to, ...) is attached by src/ops/methods.ts, so
+// that this file imports no op (nothing here imports upward).
 import { checkBuffer } from './device_memory.js';
 import type { Backend, DType, DeviceName, Storage, TypedArray } from './backend.js';
 import { defaultDevice, getBackend } from './device.js';
 import { RngStream } from './rng.js';
-import { checkShapeArg, formatShape, sameShape, shapeSize, checkSameDevice, type Shape } from './ops/check.js';
-import { add, sub, mul } from './ops/elementwise.js';
-import { sum, mean } from './ops/reduce.js';
-import { reshape } from './ops/reshape.js';
-import { toDevice } from './ops/to_device.js';
+import { checkShapeArg, formatShape, sameShape, shapeSize, checkSameDevice, type Shape } from './args.js';
 
 // ---------------------------------------------------------------- buffers
 
@@ -605,10 +603,6 @@ export class Tensor {
     return new Tensor(this._live('detach').retain(), this.shape, false, true);
   }
 
-  /** a copy on another device (differentiable); this tensor itself when already there */
-  to(device: DeviceName): Tensor {
-    return toDevice(this, device);
-  }
 
   /** Frees this tensor's reference to its storage (and its grad). Idempotent. */
   dispose(): void {
@@ -623,27 +617,6 @@ export class Tensor {
     }
     const n = this._node;
     if (n) n.dropUser();
-  }
-
-  // ---- differentiable ops
-
-  reshape(shape: readonly number[]): Tensor {
-    return reshape(this, shape);
-  }
-  add(u: Tensor | number): Tensor {
-    return add(this, u);
-  }
-  sub(u: Tensor | number): Tensor {
-    return sub(this, u);
-  }
-  mul(u: Tensor | number): Tensor {
-    return mul(this, u);
-  }
-  sum(): Tensor {
-    return sum(this);
-  }
-  mean(): Tensor {
-    return mean(this);
   }
 
   toString(): string {

@@ -5,6 +5,7 @@ import test from 'tape';
 import type { Backend } from '../src/backend.js';
 import { getBackend } from '../src/device.js';
 import { Buf, Tensor, tidy } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { embedding } from '../src/ops/embedding.js';
 import { linear } from '../src/ops/linear.js';

@@ -12,6 +12,7 @@ import { CharRNN } from '../src/nn/char_rnn.js';
 import { Vocab } from '../src/text/vocab.js';
 import { devices } from '../src/device.js';
 import { Tensor } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 
 /** CRC-32 by zlib where Node has it (≥ 20.15), else a bitwise one written here */
 function zlibCrc(b: Uint8Array): string {

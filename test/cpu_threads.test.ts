@@ -33,11 +33,11 @@ function workload(): string {
     }
   }
   const x = be.upload(rand(300_001)), out = be.alloc('float32', 2);
-  be.sum(300_001, x, out);
-  be.sumSquares(300_001, x, out, 1);
+  be.sum({ n: 300_001, x, out });
+  be.sumSquares({ n: 300_001, x, out, outIndex: 1 });
   take(out);
   const rows = be.alloc('float32', 1000);
-  be.sumRows(300, 1000, x, rows, false);
+  be.sumRows({ M: 300, N: 1000, x, out: rows, accumulate: false });
   take(rows);
   be.free(x);
   // B = 2: the small-batch path, large enough (H = 300) to run in parallel; B = 13: the packed path

@@ -3,8 +3,8 @@
 // gradient that is not all ones (loss = Σ_k sum(y_k ⊙ w_k) with fixed random w_k, or sum((y+1)²)).
 // Relative error per element: |analytic - numeric| / max(|analytic|, |numeric|, 1e-3) ≤ 1e-6.
 import test from 'tape';
-import type { Test } from 'tape';
-import { Tensor, noGrad, tidy } from '../src/tensor.js';
+import { Tensor } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { add, sub, mul } from '../src/ops/elementwise.js';
 import { sum, mean } from '../src/ops/reduce.js';
 import { reshape } from '../src/ops/reshape.js';
@@ -13,83 +13,12 @@ import { embedding } from '../src/ops/embedding.js';
 import { dropout } from '../src/ops/dropout.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { lstm } from '../src/ops/lstm.js';
-import { selectRow, stackRows } from '../src/ops/rows.js';
 import { LSTMCell } from '../src/nn/lstm_cell.js';
 import { Stack } from '../src/nn/stack.js';
 import type { Module } from '../src/nn/module.js';
 
-const F64 = { dtype: 'float64', device: 'ref' } as const;
-const STEP = 1e-5;
-const TOL = 1e-6;
+import { F64, check, leaf, squared, vars, weighted, type Variable } from './grad.js';
 
-/** a float64 leaf N(0, scale²) */
-function leaf(shape: number[], seed: number, scale = 1): Tensor {
-  const data = Tensor.randn(shape, { ...F64, seed }).toArray().map((v) => v * scale);
-  return Tensor.from(data, shape, { ...F64, requiresGrad: true });
-}
-
-/** Σ_k sum(y_k ⊙ w_k) with fixed random weights per output */
-function weighted(ys: Tensor[]): Tensor {
-  let total: Tensor | null = null;
-  ys.forEach((y, k) => {
-    const w = Tensor.randn([...y.shape], { ...F64, seed: 1000 + k });
-    const term = sum(mul(y, w));
-    total = total ? add(total, term) : term;
-  });
-  return total!;
-}
-
-/** sum((y + 1)²) */
-function squared(y: Tensor): Tensor {
-  const z = add(y, 1);
-  return sum(mul(z, z));
-}
-
-/** something with values that can be read, overwritten and differentiated */
-interface Variable {
-  name: string;
-  tensor: Tensor;
-}
-
-function write(t: Tensor, data: Float64Array): void {
-  const be = t.backend;
-  const tmp = be.upload(data);
-  be.copy(tmp, t._storage);
-  be.free(tmp);
-}
-
-/** Compares backward()'s gradient of every variable with central differences of loss(). */
-function check(t: Test, what: string, vars: Variable[], loss: () => Tensor, before?: () => void): void {
-  for (const v of vars) v.tensor.grad = null;
-  before?.();
-  tidy(() => loss().backward());
-  let worst = 0;
-  let where = '';
-  for (const v of vars) {
-    const analytic = v.tensor.grad ? (v.tensor.grad.toArray() as Float64Array) : new Float64Array(v.tensor.size);
-    const data = v.tensor.toArray() as Float64Array;
-    for (let i = 0; i < data.length; i++) {
-      const orig = data[i];
-      const f = (x: number): number => {
-        data[i] = x;
-        write(v.tensor, data);
-        before?.();
-        return tidy(() => noGrad(() => loss().item()));
-      };
-      const numeric = (f(orig + STEP) - f(orig - STEP)) / (2 * STEP);
-      data[i] = orig;
-      write(v.tensor, data);
-      const rel = Math.abs(analytic[i] - numeric) / Math.max(Math.abs(analytic[i]), Math.abs(numeric), 1e-3);
-      if (rel > worst) {
-        worst = rel;
-        where = `${v.name}[${i}]: analytic ${analytic[i]}, numeric ${numeric}`;
-      }
-    }
-  }
-  t.ok(worst <= TOL, `${what}: max relative error ${worst.toExponential(2)} ≤ ${TOL}${worst > TOL ? ` (worst ${where})` : ''}`);
-}
-
-const vars = (named: Record<string, Tensor>): Variable[] => Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
 const moduleVars = (m: Module): Variable[] => m.namedParameters().map(([name, tensor]) => ({ name, tensor }));
 
 test('grad check: elementwise, scalar forms, sum, mean, reshape', (t) => {
@@ -118,16 +47,12 @@ test('grad check: linear with leading dims, with and without bias', (t) => {
   t.end();
 });
 
-test('grad check: embedding (repeated indices), dropout (fixed mask), selectRow, stackRows', (t) => {
+test('grad check: embedding (repeated indices), dropout (fixed mask)', (t) => {
   const table = leaf([11, 3], 6);
   const idx = Tensor.from([3, 0, 10, 3, 7, 3], [2, 3], { dtype: 'int32', device: 'ref' });
   check(t, 'embedding V=11 D=3, idx [2,3]', vars({ table }), () => weighted([embedding(table, idx)]));
   const x = leaf([3, 7], 7);
   check(t, 'dropout p=0.3 (fixed seed and offset)', vars({ x }), () => weighted([dropout(x, { p: 0.3, seed: 9, offset: 5 })]));
-  const s = leaf([4, 2, 3], 8);
-  check(t, 'selectRow', vars({ s }), () => weighted([selectRow(s, 2), selectRow(s, 0)]));
-  const u = leaf([2, 3], 10);
-  check(t, 'stackRows (one input twice)', vars({ x: u, s }), () => weighted([stackRows([u, selectRow(s, 1), u])]));
   t.end();
 });
 

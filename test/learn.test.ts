@@ -5,6 +5,7 @@
 // masked out with ignoreIndex.
 import test from 'tape';
 import { Tensor, tidy } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { getBackend } from '../src/device.js';
 import { Module } from '../src/nn/module.js';
 import { Embedding } from '../src/nn/embedding.js';

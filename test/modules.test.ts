@@ -5,6 +5,7 @@
 // and the same model on emu (when built) matches ref.
 import test from 'tape';
 import { Tensor, tidy } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { devices, getBackend } from '../src/device.js';
 import { Module } from '../src/nn/module.js';
 import { LSTMCell } from '../src/nn/lstm_cell.js';

@@ -64,7 +64,7 @@ function suite(kind: NativeKind, be: NativeBackend): void {
       (e: Error) => /'A' has 6 elements but its shape \[K=2, M=4\] needs 8/.test(e.message),
       'gemm with transA names A stored [K,M]');
     const idx = be.alloc('int32', 4);
-    t.throws(() => be.fill({ n: idx.length, x: idx, value: 1 }), (e: Error) => e instanceof TypeError && /'x' must be float32, got int32/.test(e.message), 'int32 where float32 is needed');
+    t.throws(() => be.fill({ n: idx.length, x: idx, value: 1 }), (e: Error) => e instanceof TypeError && /'x' must be a float storage, got int32/.test(e.message), 'int32 where float32 is needed');
     const foreign = refBe.alloc('float32', 9);
     t.throws(() => be.gemm({ transA: false, transB: false, M: 3, N: 3, K: 2, alpha: 1, beta: 0, A: a, B: b, C: foreign }),
       (e: Error) => e instanceof TypeError && /'C' is not a storage of the/.test(e.message), 'a ref storage is rejected');

@@ -3,6 +3,7 @@
 // clipGradNorm's norm and scaling; stateDict round trips that continue bit-exactly (also through JSON).
 import test from 'tape';
 import { Tensor } from '../src/tensor.js';
+import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { Adam } from '../src/optim/adam.js';
 import { SGD } from '../src/optim/sgd.js';
 import { clipGradNorm } from '../src/optim/clip.js';

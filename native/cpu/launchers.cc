@@ -218,6 +218,22 @@ cudaError_t embedding_backward(int N, int V, int D, const int32_t* idx, const fl
   return cudaSuccess;
 }
 
+// Row block copy (kernels/rows.cu): dst[dst_row + r] (+)= src[src_row + r], r < R, rows of D.
+cudaError_t copy_rows(int R, int D, const float* src, int src_rows, int src_row, float* dst, int dst_rows,
+                      int dst_row, bool accumulate, cudaStream_t) {
+  if (R < 0 || D < 0 || src_row < 0 || dst_row < 0 || src_row > src_rows - R || dst_row > dst_rows - R)
+    return cudaErrorInvalidValue;
+  const size_t n = (size_t)R * D;
+  const float* s = src + (size_t)src_row * D;
+  float* d = dst + (size_t)dst_row * D;
+  if (accumulate) {
+    for (size_t i = 0; i < n; ++i) d[i] += s[i];
+  } else if (n > 0) {
+    memcpy(d, s, sizeof(float) * n);
+  }
+  return cudaSuccess;
+}
+
 cudaError_t dropout_mask(int n, uint32_t seed, uint32_t offset, uint32_t threshold, float scale, float* mask,
                          cudaStream_t) {
   if (n < 0) return cudaErrorInvalidValue;

@@ -3,6 +3,7 @@
 // `run(argv: string[]): Promise<number>` returning the exit code; a UsageError is printed without a stack.
 import { UsageError } from './usage_error.js';
 import { installInterruptHandler } from './interrupt.js';
+import '../ops/methods.js'; // the Tensor method sugar, for every command
 
 installInterruptHandler(); // first: a Ctrl-C while commands load is handled too
 

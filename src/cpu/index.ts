@@ -10,6 +10,7 @@ import { embeddingBackward, embeddingForward } from './embedding.js';
 import { gemmArrays } from './gemm.js';
 import { sumSquares } from './grad_norm.js';
 import { gatesBackward, gatesForward, lstmBackward, lstmForward } from './lstm.js';
+import { copyRows } from './rows.js';
 import { sample } from './sample.js';
 import { sgdStep } from './sgd.js';
 import { softmaxXentBackward, softmaxXentForward } from './softmax_xent.js';
@@ -47,6 +48,7 @@ const kernels: KernelImpls = {
     f(a.dlogits)),
   embeddingForward: (a) => embeddingForward(a.N, a.D, f(a.weight), i(a.idx), f(a.out)),
   embeddingBackward: (a) => embeddingBackward(a.N, a.D, i(a.idx), f(a.dout), f(a.dweight)),
+  copyRows: (a) => copyRows(a.R, a.D, f(a.src), a.srcRow, f(a.dst), a.dstRow, a.accumulate),
   dropoutMask: (a) => dropoutMask(a.n, a.seed, a.offset, a.threshold, a.scale, f(a.mask)),
   adamStep: (a) => adamStep(a.n, f(a.param), f(a.grad), f(a.m), f(a.v), a.lr, a.beta1, a.beta2, a.eps, a.weightDecay,
     a.decoupled, a.bc1, a.bc2),

@@ -4,7 +4,7 @@
 import type { DeviceName } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 import { keep, nextDefaultSeed } from '../tensor.js';
-import { checkNumber, checkPositiveInt, formatShape } from '../ops/check.js';
+import { checkNumber, checkPositiveInt, formatShape } from '../args.js';
 import { rngU32 } from '../rng.js';
 import { Module } from './module.js';
 import { Embedding } from './embedding.js';

@@ -3,7 +3,7 @@
 // counter by the element count (moving to a derived seed before the 32-bit counter would wrap), so
 // saving {seed, counter} makes a resumed run draw the same masks.
 import { dropout } from '../ops/dropout.js';
-import { checkNumber } from '../ops/check.js';
+import { checkNumber } from '../args.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { rngU32 } from '../rng.js';

@@ -2,7 +2,7 @@
 // (weight initialised N(0,1) from the module's seed).
 import type { Tensor } from '../tensor.js';
 import { embedding } from '../ops/embedding.js';
-import { checkPositiveInt } from '../ops/check.js';
+import { checkPositiveInt } from '../args.js';
 import { Module, type ModuleOptions } from './module.js';
 
 export interface EmbeddingOptions extends ModuleOptions {

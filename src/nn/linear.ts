@@ -2,7 +2,7 @@
 // both initialised U(-1/√in, 1/√in) from the module's seed, weight first).
 import type { Tensor } from '../tensor.js';
 import { linear } from '../ops/linear.js';
-import { checkPositiveInt } from '../ops/check.js';
+import { checkPositiveInt } from '../args.js';
 import { Module, type ModuleOptions } from './module.js';
 
 export interface LinearOptions extends ModuleOptions {

@@ -5,7 +5,7 @@ import type { RngStream } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { lstm, type LstmWeights } from '../ops/lstm.js';
 import { reshape } from '../ops/reshape.js';
-import { checkPositiveInt, checkRank } from '../ops/check.js';
+import { checkPositiveInt, checkRank } from '../args.js';
 import { Module, type ModuleOptions } from './module.js';
 
 export interface LstmState {

@@ -5,7 +5,7 @@
 import type { DType, DeviceName, TypedArray } from '../backend.js';
 import { RngStream } from '../rng.js';
 import { Tensor, hostArray, keep, nextDefaultSeed, randomValues, noGrad } from '../tensor.js';
-import { formatShape, sameShape, shapeSize } from '../ops/check.js';
+import { formatShape, sameShape, shapeSize } from '../args.js';
 import { defaultDevice } from '../device.js';
 import { checkAllocation } from '../device_memory.js';
 

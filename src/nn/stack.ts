@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { lstm } from '../ops/lstm.js';
 import { reshape } from '../ops/reshape.js';
 import { selectRow, stackRows } from '../ops/rows.js';
-import { checkPositiveInt, checkRank, checkShape } from '../ops/check.js';
+import { checkPositiveInt, checkRank, checkShape } from '../args.js';
 import { Module } from './module.js';
 import { DropoutStream, checkDropoutP, type RngState } from './dropout.js';
 import { LstmLayers, type LSTMCellOptions, type LstmState } from './lstm_cell.js';

@@ -4,7 +4,7 @@
 // kernel runs; 'mean' divides by the number of non-ignored rows (NaN when every row is ignored, like PyTorch).
 import type { Storage } from '../backend.js';
 import { Buf, Tensor, hostArray, recordOp } from '../tensor.js';
-import { checkFloat, checkRank, checkSameDevice, formatShape } from './check.js';
+import { checkFloat, checkRank, checkSameDevice, formatShape } from '../args.js';
 
 export interface CrossEntropyOptions {
   /** rows whose target equals this are skipped (default -100, as in PyTorch) */

@@ -1,7 +1,7 @@
 // dropout: out = mask ⊙ x with mask[i] ∈ {0, 1/(1-p)} from backend.dropoutMask (counter-based RNG:
 // element i uses counter offset + i, so every backend draws the same mask). Backward: dx = mask ⊙ dy.
 import { Buf, Tensor, recordOp } from '../tensor.js';
-import { checkFloat, checkNumber } from './check.js';
+import { checkFloat, checkNumber } from '../args.js';
 
 export interface DropoutOptions {
   /** drop probability in [0, 1) */

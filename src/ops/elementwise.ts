@@ -2,7 +2,7 @@
 // Forward and backward go through backend.axpby / affine / mul; no broadcasting beyond scalars.
 import type { Backend, Storage } from '../backend.js';
 import { Tensor, recordOp, type BackwardContext } from '../tensor.js';
-import { checkFloat, checkSameDevice, checkShape } from './check.js';
+import { checkFloat, checkSameDevice, checkShape } from '../args.js';
 
 /** Gives alpha_i · gradOutput(0) to every input i in `targets` that needs it (n elements each);
  *  the last one takes the upstream storage itself instead of a copy. */

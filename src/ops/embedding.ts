@@ -3,7 +3,7 @@
 // Index range is the backend's check (src/spec/check.ts: every index in [0, V) before any kernel runs; on
 // the native backends without a device read for uploaded indices and sampled tokens, whose range is known).
 import { Tensor, recordOp } from '../tensor.js';
-import { checkSameDevice, formatShape } from './check.js';
+import { checkSameDevice, formatShape } from '../args.js';
 
 export function embedding(weight: Tensor, idx: Tensor): Tensor {
   // shapes: weight [V, D], idx int32 [...] each in [0,V) -> out [..., D]; N = prod(...)

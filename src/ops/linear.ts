@@ -1,7 +1,7 @@
 // linear: y = x·Wᵀ + b over any leading dimensions (one GEMM with transB, then addRowVector).
 // Backward: dx = dy·W (GEMM), dW += dyᵀ·x (GEMM, accumulated), db += Σ_rows dy (sumRows).
 import { Tensor, recordOp } from '../tensor.js';
-import { checkFloat, checkSameDevice, checkShape, formatShape } from './check.js';
+import { checkFloat, checkSameDevice, checkShape, formatShape } from '../args.js';
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   // shapes: x [..., K], weight [M, K], bias [M] or null -> out [..., M]; N = prod(...)

@@ -5,8 +5,8 @@
 // Gate order and weight layout are PyTorch's: i, f, g, o; weight_ih [4H,I], weight_hh [4H,H].
 import type { Storage } from '../backend.js';
 import { Buf, Tensor, recordOp } from '../tensor.js';
-import { checkFloat, checkRank, checkSameDevice, checkShape, formatShape } from './check.js';
-import { gatherRow } from './rows.js';
+import { checkFloat, checkRank, checkSameDevice, checkShape, formatShape } from '../args.js';
+import { copyRow } from './rows.js';
 
 export interface LstmWeights {
   /** [4H, I] */
@@ -70,7 +70,7 @@ export function lstm(x: Tensor, h0: Tensor | null, c0: Tensor | null, w: LstmWei
   const last = (buf: Buf): Tensor => {
     if (T === 1) return Tensor._wrap(buf.retain(), [B, H]);
     const s = be.alloc(dtype, B * H);
-    gatherRow(be, buf.storage, T, B * H, T - 1, s);
+    copyRow(be, B * H, buf.storage, T, T - 1, s, 1, 0);
     return Tensor._fromStorage(be, s, [B, H]);
   };
   const hT = last(hBuf);

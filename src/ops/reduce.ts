@@ -1,7 +1,7 @@
 // Full reductions to a scalar (shape []): sum and mean. Backward broadcasts the scalar gradient with
 // backend.addRowVector (x[m,0] += g[0] over an [n,1] view), so nothing is downloaded.
 import { Tensor, recordOp } from '../tensor.js';
-import { checkFloat } from './check.js';
+import { checkFloat } from '../args.js';
 
 /** Σ x over every element */
 export function sum(x: Tensor): Tensor {

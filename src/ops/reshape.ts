@@ -1,6 +1,6 @@
 // reshape: a view sharing the input's storage (row-major order is unchanged); the gradient passes through.
 import { Tensor, recordOp } from '../tensor.js';
-import { checkShapeArg, formatShape, shapeSize } from './check.js';
+import { checkShapeArg, formatShape, shapeSize } from '../args.js';
 
 /** x viewed with another shape of the same size; one dimension may be -1 (inferred) */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {

@@ -1,7 +1,7 @@
 // sampleTokens: draws one token per row of logits on the device (backend.sample: temperature, top-k,
 // top-p, counter-based RNG), plus each token's log-probability and the row's entropy. Not differentiable.
 import { Tensor } from '../tensor.js';
-import { checkFloat, checkNumber, checkRank } from './check.js';
+import { checkFloat, checkNumber, checkRank } from '../args.js';
 
 export interface SampleOptions {
   /** ≤ 0: greedy; default 1 */

@@ -1,7 +1,7 @@
 // Adam / AdamW: one fused backend.adamStep per parameter, bias corrections computed on the host in double.
 // decoupled: false = PyTorch Adam (L2 added to the gradient), true = AdamW (param *= 1 - lr·wd).
 import type { Tensor } from '../tensor.js';
-import { checkNumber } from '../ops/check.js';
+import { checkNumber } from '../args.js';
 import { Optimizer, ParamBuffers } from './optimizer.js';
 
 export interface AdamOptions {

@@ -5,7 +5,7 @@
 // summed again on the host in double, so a huge finite gradient is scaled down, not zeroed.
 import type { Backend, DType, Storage } from '../backend.js';
 import { Tensor } from '../tensor.js';
-import { checkNumber } from '../ops/check.js';
+import { checkNumber } from '../args.js';
 
 /** Σ x² of finite values in double, without overflow (scaled by the largest |x|); NaN/inf give NaN/inf */
 function hostSumSquares(x: ArrayLike<number>): number {

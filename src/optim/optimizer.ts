@@ -3,7 +3,7 @@
 // saved as plain number arrays so that --resume restores them exactly.
 import type { Backend, Storage } from '../backend.js';
 import { Tensor, hostArray } from '../tensor.js';
-import { checkNumber, formatShape } from '../ops/check.js';
+import { checkNumber, formatShape } from '../args.js';
 
 /** One state buffer per parameter (a moment or momentum), on the parameter's backend. */
 export class ParamBuffers {

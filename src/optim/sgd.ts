@@ -1,7 +1,7 @@
 // SGD with optional momentum and L2 weight decay (PyTorch's: buf = g on the first step, then
 // buf = momentum·buf + g; param -= lr·buf), one backend.sgdStep per parameter.
 import type { Tensor } from '../tensor.js';
-import { checkNumber } from '../ops/check.js';
+import { checkNumber } from '../args.js';
 import { Optimizer, ParamBuffers } from './optimizer.js';
 
 export interface SGDOptions {

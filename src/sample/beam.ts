@@ -9,6 +9,7 @@
 // With K = 1 this is greedy decoding: the same prime pass, the same argmax (lowest index on ties).
 import { Tensor, noGrad, tidy } from '../tensor.js';
 import { embedding } from '../ops/embedding.js';
+import { reshape } from '../ops/reshape.js';
 import { disposeLstmState, type CharRNN, type LstmState } from '../nn/char_rnn.js';
 import { showSymbol, type Vocab } from '../text/vocab.js';
 import { UTF8_START, utf8Allows, utf8Next, type Utf8State } from '../text/utf8.js';
@@ -141,8 +142,8 @@ function regather(s: LstmState, parents: number[], B: number, L: number, H: numb
     for (let l = 0; l < L; l++) for (let k = 0; k < Kp; k++) idx[l * Kp + k] = l * B + parents[k]!;
     const it = Tensor.from(idx, [L * Kp], { dtype: 'int32', device: s.h.device });
     return {
-      h: embedding(s.h.reshape([L * B, H]), it).reshape([L, Kp, H]),
-      c: embedding(s.c.reshape([L * B, H]), it).reshape([L, Kp, H]),
+      h: reshape(embedding(reshape(s.h, [L * B, H]), it), [L, Kp, H]),
+      c: reshape(embedding(reshape(s.c, [L * B, H]), it), [L, Kp, H]),
     };
   }));
 }

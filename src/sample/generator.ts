@@ -8,6 +8,7 @@
 // renormalised distribution. `rawBytes` turns the mask off.
 import { Tensor, keep, noGrad, tidy } from '../tensor.js';
 import { add } from '../ops/elementwise.js';
+import { reshape } from '../ops/reshape.js';
 import { sampleTokens } from '../ops/sample.js';
 import { disposeLstmState, type CharRNN, type LstmState } from '../nn/char_rnn.js';
 import type { Vocab } from '../text/vocab.js';
@@ -89,7 +90,7 @@ export class Generator {
       }
       const r = tidy(() => {
         const out = this.model.forward(Tensor.from(Int32Array.of(ids[n - 1]!), [1, 1], { dtype: 'int32', device }), this.state);
-        return { state: out.state, logits: out.logits.reshape([1, this.model.vocabSize]) };
+        return { state: out.state, logits: reshape(out.logits, [1, this.model.vocabSize]) };
       });
       disposeLstmState(this.state);
       this.state = r.state;

@@ -26,6 +26,7 @@ export interface ArgDecl {
   readonly ignore?: string;
   readonly values?: string;
   readonly noAlias?: readonly string[];
+  readonly transposedBy?: string;
   readonly min?: number;
   readonly max?: number;
   readonly nan?: boolean;
@@ -137,9 +138,10 @@ export function checkKernelCall(host: KernelHost, kernel: KernelName, args: unkn
         fail(`'${decl.name}' is ${st.dtype} but '${floatName}' is ${floatDtype}; the float storages of one call share one dtype`, TypeError);
       }
     }
+    const held = decl.transposedBy !== undefined && a[decl.transposedBy] === true ? [...dims].reverse() : dims;
     let n = 1;
-    for (const d of dims) n *= dimValue(d, a);
-    const shape = () => `[${dims.map((d) => (d.name === null ? d.text : `${d.text}=${dimValue(d, a)}`)).join(', ')}]`;
+    for (const d of held) n *= dimValue(d, a);
+    const shape = () => `[${held.map((d) => (d.name === null ? d.text : `${d.text}=${dimValue(d, a)}`)).join(', ')}]`;
     if (n > MAX_ELEMENTS) fail(`'${decl.name}' shape ${shape()} has ${n} elements, over 2^31-1`, RangeError);
     if (st.length < n) fail(`'${decl.name}' has ${st.length} elements but its shape ${shape()} needs ${n}`, RangeError);
   }

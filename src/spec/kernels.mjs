@@ -34,7 +34,9 @@
 //             requiredWhen: a scalar that makes an optional storage required when it is non-zero;
 //             index: a size name (every value in [0, that)), ignore: an i32 scalar whose value is also
 //             allowed; values: a size name (the kernel writes only values in [0, that)); noAlias: other
-//             storages it must not be.
+//             storages it must not be; transposedBy: a bool scalar that, when true, means the 2-D storage
+//             is held transposed (the shape's dims reversed); upTo: '<a>-<b>' (a size at most a - b, e.g. a first row that leaves
+//             room for R rows).
 
 /** The row-major lengths the checker and the glue agree on: 2^31 - 1 elements at most per storage. */
 export const MAX_ELEMENTS = 2147483647;
@@ -55,8 +57,8 @@ export const KERNELS = /** @type {const} */ ({
       { name: 'N', type: 'size' },
       { name: 'K', type: 'size' },
       { name: 'alpha', type: 'f32', nan: false },
-      { name: 'A', role: 'in', dtype: 'float', shape: ['M', 'K'], doc: 'stored [K,M] when transA' },
-      { name: 'B', role: 'in', dtype: 'float', shape: ['K', 'N'], doc: 'stored [N,K] when transB' },
+      { name: 'A', role: 'in', dtype: 'float', shape: ['M', 'K'], transposedBy: 'transA' },
+      { name: 'B', role: 'in', dtype: 'float', shape: ['K', 'N'], transposedBy: 'transB' },
       { name: 'beta', type: 'f32', nan: false },
       { name: 'C', role: 'inout', dtype: 'float', shape: ['M', 'N'], noAlias: ['A', 'B'] },
     ],
@@ -217,6 +219,26 @@ export const KERNELS = /** @type {const} */ ({
       { name: 'idx', role: 'in', dtype: 'int32', shape: ['N'], index: 'V' },
       { name: 'dout', role: 'in', dtype: 'float', shape: ['N', 'D'] },
       { name: 'dweight', role: 'acc', dtype: 'float', shape: ['V', 'D'] },
+    ],
+  },
+
+  // ---------------------------------------------------------------------------------------- rows.cu
+  copyRows: {
+    file: 'rows',
+    doc: [
+      'Row block copy between two row-major tables of D columns: dst[dstRow + r] (+)= src[srcRow + r] for',
+      'r < R; accumulate selects += or =. One kernel for selecting a row, stacking rows and their gradients.',
+    ],
+    args: [
+      { name: 'R', type: 'size' },
+      { name: 'D', type: 'size' },
+      { name: 'src', role: 'in', dtype: 'float', shape: ['srcRows', 'D'] },
+      { name: 'srcRows', type: 'size' },
+      { name: 'srcRow', type: 'size', upTo: 'srcRows-R' },
+      { name: 'dst', role: 'inout', dtype: 'float', shape: ['dstRows', 'D'], noAlias: ['src'] },
+      { name: 'dstRows', type: 'size' },
+      { name: 'dstRow', type: 'size', upTo: 'dstRows-R' },
+      { name: 'accumulate', type: 'bool' },
     ],
   },
 

@@ -13,6 +13,7 @@ import { defaultDevice } from '../device.js';
 import type { DeviceName } from '../backend.js';
 import { Tensor, noGrad, tidy } from '../tensor.js';
 import { crossEntropy } from '../ops/cross_entropy.js';
+import { reshape } from '../ops/reshape.js';
 import { CharRNN, disposeLstmState, type LstmState } from '../nn/char_rnn.js';
 import { Adam } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip.js';
@@ -65,7 +66,7 @@ export function evaluate(model: CharRNN, batches: Batches, epoch = 0): number {
           const x = Tensor.from(b.x, [b.T, b.B], { dtype: 'int32', device: model.device });
           const y = Tensor.from(b.y, [b.T * b.B], { dtype: 'int32', device: model.device });
           const out = model.forward(x, state);
-          const loss = crossEntropy(out.logits.reshape([b.T * b.B, model.vocabSize]), y, { ignoreIndex: IGNORE_INDEX, reduction: 'sum' });
+          const loss = crossEntropy(reshape(out.logits, [b.T * b.B, model.vocabSize]), y, { ignoreIndex: IGNORE_INDEX, reduction: 'sum' });
           return { loss: loss.item(), state: out.state };
         });
         disposeLstmState(state);
@@ -260,7 +261,7 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
       const state = opts.mode !== 'lines' ? { h: o.state.h.detach(), c: o.state.c.detach() } : undefined;
       // turns: a window of only the others' text is context, read for the carried state; nothing to learn
       if (batch.count === 0) return { loss: NaN, state };
-      const loss = crossEntropy(o.logits.reshape([batch.T * batch.B, vocab.size]), y, { ignoreIndex: IGNORE_INDEX });
+      const loss = crossEntropy(reshape(o.logits, [batch.T * batch.B, vocab.size]), y, { ignoreIndex: IGNORE_INDEX });
       loss.backward();
       return { loss: loss.item(), state };
     });

@@ -1,6 +1,7 @@
-// Argument checks shared by the ops, modules and optimizers: shapes, dtypes and devices, with error
-// messages that name the op, the argument, what was expected and what was given.
-import type { Backend, DType } from '../backend.js';
+// Argument checks shared by Tensor, the ops, modules and optimizers: shapes, dtypes and devices, with error
+// messages that name the op, the argument, what was expected and what was given. Below tensor.ts: it
+// imports only types (what it needs of a tensor is the structural Checked).
+import type { Backend, DType } from './backend.js';
 
 export type Shape = readonly number[];
 
