@@ -4,8 +4,8 @@
 # PyTorch's (bench/torch_reference.py), the comparison table, and the whole-model check against
 # torch.nn.LSTM; each step's output is teed into $OUT (8 files at most come back from the device machine):
 #   summary.txt      device line, build log (when it built), per-step status and time, runner remarks
-#   suite.log        node build/test/backends.test.js (emu and cuda against ref, exact fp32: LSTM_CUDA_TF32=0)
-#                    and build/test/gemm_tf32.test.js (the TF32 tensor-core GEMM and LSTM against ref)
+#   suite.log        the op tests (build/test/<op>.test.js), gemm_tf32 and kernel_spec on cuda against ref
+#                    (exact fp32 outside the TF32 tests: LSTM_CUDA_TF32=0)
 #   memcheck.log     compute-sanitizer --tool memcheck over the same suite
 #   racecheck.log    compute-sanitizer --tool racecheck over the same suite
 #   ours.jsonl       node build/bench/run.js --device cuda --json
@@ -166,10 +166,13 @@ if wants build; then
 fi
 node -e "import('./build/src/device.js').then(d => { const c = d.devices().find(x => x.name === 'cuda'); console.log('cuda backend:', c.available ? c.deviceName : 'UNAVAILABLE: ' + c.reason) })" 2>&1 | tee -a "$SUMMARY"
 
+# every op's test file (its cases on the native backend against ref) and the checker's bad calls, on cuda
+OP_TESTS="$(for op in elementwise gemm lstm softmax_xent embedding rows dropout adam sample gemm_tf32 kernel_spec; do printf 'build/test/%s.test.js ' "$op"; done)"
+
 for s in "${STEPS[@]}"; do
   case $s in
     suite)
-      step suite suite.log 240 env LSTM_CUDA_TF32=0 $TAPE build/test/backends.test.js build/test/gemm_tf32.test.js
+      LSTM_CUDA_TEST_NATIVE=cuda LSTM_CUDA_TF32=0 step suite suite.log 240 $TAPE $OP_TESTS
       if grep -q 'SKIP cuda' "$OUT/suite.log" 2>/dev/null; then say "--- suite: the cuda backend was SKIPPED: the suite did not run on the GPU"; fail 1; fi ;;
     bench)
       # stdout (JSON lines) into ours.jsonl, the runner's remarks (stderr) into the summary
@@ -188,10 +191,10 @@ for s in "${STEPS[@]}"; do
         say "--- compare: nothing to compare (no ours.jsonl / torch.jsonl in $OUT)"
       fi ;;
     memcheck)
-      step memcheck memcheck.log 240 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 env LSTM_CUDA_TF32=0 $TAPE build/test/backends.test.js build/test/gemm_tf32.test.js
+      LSTM_CUDA_TEST_NATIVE=cuda LSTM_CUDA_TF32=0 step memcheck memcheck.log 240 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 3 $TAPE $OP_TESTS
       grep -h 'ERROR SUMMARY' "$OUT/memcheck.log" 2>/dev/null | tee -a "$SUMMARY" ;;
     racecheck)
-      step racecheck racecheck.log 400 compute-sanitizer --tool racecheck --error-exitcode 3 env LSTM_CUDA_TF32=0 $TAPE build/test/backends.test.js build/test/gemm_tf32.test.js
+      LSTM_CUDA_TEST_NATIVE=cuda LSTM_CUDA_TF32=0 step racecheck racecheck.log 400 compute-sanitizer --tool racecheck --error-exitcode 3 $TAPE $OP_TESTS
       grep -h 'RACECHECK SUMMARY\|ERROR SUMMARY' "$OUT/racecheck.log" 2>/dev/null | tee -a "$SUMMARY" ;;
     profile)
       # Nsight Compute's per-kernel summary (Speed Of Light: % of peak memory and compute throughput) of

@@ -145,7 +145,7 @@ function layerBench(ctx: BenchContext, T: number, B: number, I: number, H: numbe
     checkAgainstCpu(`lstmForward+Backward ${what}`, be, layerHost(T, B, I, H, 52), (b, s) => { fwd(b, s); bwd(b, s); },
       ['dx', 'dh0', 'dc0', 'dwih', 'dwhh', 'dbih', 'dbhh']);
   } else {
-    ctx.note(`${what}: too large for the ref reference here; correctness is the kernel suite's (test/backends.test.ts)`);
+    ctx.note(`${what}: too large for the ref reference here; correctness is the op tests' (test/lstm.test.ts)`);
   }
   const s = uploadSet(be, layerHost(T, B, I, H, 53));
   try {

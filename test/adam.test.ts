@@ -2,6 +2,9 @@
 // formula written out here and a hand-computed first step; SGD with weight decay and momentum by hand.
 import test from 'tape';
 import { refBackend as be } from '../src/cpu/index.js';
+import { Sweep, nans, twin, uniform } from './compare.js';
+import { RngStream } from '../src/rng.js';
+import { forEachNativeBackend } from './native_backends.js';
 
 interface AdamCfg { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean }
 
@@ -80,4 +83,36 @@ test('sgdStep: plain, weight decay and momentum (hand-computed)', (t) => {
   t.ok(Math.abs(be.download(p2)[0] - 0.852151) < 1e-15, 'step 2: p = 0.949 - 0.1·0.96849 = 0.852151');
   t.throws(() => be.sgdStep({ ...args, buf: null, first: true }), /'buf' is null but momentum is 0.9; a non-zero momentum needs it/, 'momentum without buf is an error');
   t.end();
+});
+
+// ---- the same kernel on every native backend present, against ref (test/compare.ts)
+forEachNativeBackend('adam', (kind, be) => {
+  const name = (x: string) => `${kind}: ${x}`;
+  test(name('adam and sgd steps'), (t) => {
+    const sw = new Sweep(t, 'optim');
+    const rng = new RngStream(71);
+    for (const n of [1, 1000]) {
+      for (const [weightDecay, decoupled] of [[0, false], [0.01, false], [0.1, true]] as const) {
+        const inputs = { param: uniform(n, rng), grad: uniform(n, rng), m: uniform(n, rng, -0.1, 0.1), v: uniform(n, rng, 0, 0.01) };
+        twin(sw, be, `adam n=${n} wd=${weightDecay} decoupled=${decoupled}`, inputs, (b, s) => {
+          for (let step = 1; step <= 3; step++) {
+            b.adamStep({
+              n, param: s.param, grad: s.grad, m: s.m, v: s.v, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay,
+              decoupled, bc1: 1 - 0.9 ** step, bc2: 1 - 0.999 ** step,
+            });
+          }
+        }, ['param', 'm', 'v']);
+      }
+      for (const [momentum, weightDecay] of [[0, 0], [0.9, 0], [0.5, 0.01]]) {
+        const inputs = { param: uniform(n, rng), grad: uniform(n, rng), buf: nans(n) };
+        twin(sw, be, `sgd n=${n} momentum=${momentum} wd=${weightDecay}`, inputs, (b, s) => {
+          for (let step = 0; step < 3; step++) {
+            b.sgdStep({ n, param: s.param, grad: s.grad, buf: momentum === 0 ? null : s.buf, lr: 0.1, momentum, weightDecay, first: step === 0 });
+          }
+        }, momentum === 0 ? ['param'] : ['param', 'buf']);
+      }
+    }
+    sw.done();
+    t.end();
+  });
 });

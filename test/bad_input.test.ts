@@ -75,6 +75,7 @@ const cases: Case[] = [
   { name: 'float targets (a float32 tensor)', fn: () => crossEntropy(logits(), Tensor.from([0, 1, 2, 3], [4], CPU)), type: TypeError, message: /crossEntropy: targets must be int32, got dtype float32/ },
   { name: 'non-integer targets (a number array)', fn: () => crossEntropy(logits(), [0, 1.5, 2, 3]), type: TypeError, message: /targets: int32 data must hold integers, got 1.5 at index 1/ },
   { name: 'an unknown reduction', fn: () => crossEntropy(logits(), [0, 1, 2, 3], { reduction: 'avg' as 'mean' }), type: TypeError, message: /reduction must be 'mean', 'sum' or 'none', got "avg"/ },
+  { name: 'crossEntropy ignoreIndex outside int32 (it wrapped on emu)', fn: () => crossEntropy(Tensor.zeros([2, 3], CPU), [0, 1], { ignoreIndex: 2 ** 32 + 1 }), type: RangeError, message: /crossEntropy: ignoreIndex must be an int32, got 4294967297/ },
   { name: 'an embedding index outside [0, V)', fn: () => embedding(Tensor.zeros([5, 2], CPU), Tensor.from([0, 5], [2], I32)), type: RangeError, message: /ref.embeddingForward: idx\[1\] = 5 is outside \[0, 5\)/ },
   { name: 'Embedding module with float indices', fn: () => emb.forward(Tensor.from([0, 1], [2], CPU)), type: TypeError, message: /embedding: idx must be int32, got dtype float32/ },
   { name: 'sampleTokens with topP 0', fn: () => sampleTokens(Tensor.zeros([1, 4], CPU), { seed: 1, offset: 0, topP: 0 }), type: RangeError, message: /topP must be in \(0, 1\], got 0/ },

@@ -3,6 +3,10 @@
 import test from 'tape';
 import { refBackend as be } from '../src/cpu/index.js';
 import { rngU32 } from '../src/rng.js';
+import { Sweep, nans, twin } from './compare.js';
+import { forEachNativeBackend } from './native_backends.js';
+import { dropout } from '../src/ops/dropout.js';
+import { check, leaf, vars, weighted } from './grad.js';
 
 /** murmur3 fmix32 with BigInt arithmetic, independent of Math.imul. */
 function fmix(x: bigint): bigint {
@@ -50,4 +54,28 @@ test('dropoutMask: keep rate ≈ 1 - p on 1e5 elements; kept value is exactly fr
     t.equal(other, 0, `${dtype}: every element is 0 or exactly the scale ${scale}`);
   }
   t.end();
+});
+
+// ---- float64 gradient check of the op (test/grad.ts)
+test('grad check: dropout (fixed mask), float64 on ref', (t) => {
+  const x = leaf([3, 7], 7);
+  check(t, 'dropout p=0.3 (fixed seed and offset)', vars({ x }), () => weighted([dropout(x, { p: 0.3, seed: 9, offset: 5 })]));
+  t.end();
+});
+
+// ---- the same kernel on every native backend present, against ref (test/compare.ts)
+forEachNativeBackend('dropout', (kind, be) => {
+  const name = (x: string) => `${kind}: ${x}`;
+  test(name('dropout masks are bitwise identical to ref for the same seed and offset'), (t) => {
+    const sw = new Sweep(t, 'dropout');
+    for (const n of [1, 1000, 4097]) for (const p of [0, 0.1, 0.5, 0.9]) {
+      for (const [seed, offset] of [[0, 0], [1234567, 99], [0xffffffff, 0xfffffff0], [42, 0x7fffffff]]) {
+        const threshold = Math.round(p * 2 ** 24), scale = Math.fround(1 / (1 - p));
+        twin(sw, be, `n=${n} p=${p} seed=${seed} offset=${offset}`, { mask: nans(n) },
+          (b, s) => b.dropoutMask({ n, seed, offset, threshold, scale, mask: s.mask }), [], ['mask']);
+      }
+    }
+    sw.done();
+    t.end();
+  });
 });

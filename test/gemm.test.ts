@@ -3,6 +3,10 @@
 import test from 'tape';
 import { refBackend as be } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
+import { Sweep, nans, twin, uniform } from './compare.js';
+import { forEachNativeBackend } from './native_backends.js';
+import { linear } from '../src/ops/linear.js';
+import { check, leaf, squared, vars, weighted } from './grad.js';
 
 type F = Float32Array | Float64Array;
 
@@ -127,4 +131,60 @@ test('gemm: bad storages are clear errors', (t) => {
   be.gemm(base);
   t.deepEqual(Array.from(be.download(C)), [0, 0, 0, 0], 'backend still usable');
   t.end();
+});
+
+// ---- float64 gradient check of the op (test/grad.ts)
+test('grad check: linear with leading dims, with and without bias', (t) => {
+  const x = leaf([2, 3, 4], 3);
+  const w = leaf([5, 4], 4);
+  const b = leaf([5], 5);
+  check(t, 'linear [2,3,4] -> [2,3,5] with bias', vars({ x, w, b }), () => weighted([linear(x, w, b)]));
+  check(t, 'linear without bias', vars({ x, w }), () => squared(linear(x, w)));
+  t.end();
+});
+
+// ---- the same kernel on every native backend present, against ref (test/compare.ts)
+forEachNativeBackend('gemm', (kind, be) => {
+  const name = (x: string) => `${kind}: ${x}`;
+  test(name('gemm: all transposes, M,N ∈ {1,5,33,70}, K ∈ {0,1,7,33,70}, alpha/beta variations, beta = 0 over NaN'), (t) => {
+    const sw = new Sweep(t, 'gemm');
+    const rng = new RngStream(21);
+    const ab: [number, number][] = [[1, 0], [1.5, -0.75], [-0.5, 0], [1, 1], [0.25, 2]];
+    let i = 0;
+    for (const transA of [false, true]) for (const transB of [false, true]) {
+      for (const M of [1, 5, 33, 70]) for (const N of [1, 5, 33, 70]) for (const K of [0, 1, 7, 33, 70]) {
+        if (M * N * K > 33 * 70 * 70) continue; // the emulator is slow; 70³ only once below
+        const [alpha, beta] = ab[i++ % ab.length];
+        const A = uniform(M * K, rng), B = uniform(K * N, rng);
+        const C = beta === 0 ? nans(M * N) : uniform(M * N, rng);
+        twin(sw, be, `tA=${transA} tB=${transB} M=${M} N=${N} K=${K} alpha=${alpha} beta=${beta}`, { A, B, C },
+          (b, s) => b.gemm({ transA, transB, M, N, K, alpha, beta, A: s.A, B: s.B, C: s.C }), ['C']);
+      }
+    }
+    for (const [transA, transB] of [[false, true], [true, false]]) {
+      const A = uniform(70 * 70, rng), B = uniform(70 * 70, rng);
+      twin(sw, be, `tA=${transA} tB=${transB} 70³ beta=0 over NaN`, { A, B, C: nans(70 * 70) },
+        (b, s) => b.gemm({ transA, transB, M: 70, N: 70, K: 70, alpha: 1, beta: 0, A: s.A, B: s.B, C: s.C }), ['C']);
+    }
+    // split over K (the emulator reports 132 SMs: few output tiles are split into K slices summed in a
+    // fixed order), all transposes, edges in M, N and K; and the per-step LSTM shapes at H = 512, B = 64
+    for (const transA of [false, true]) for (const transB of [false, true]) {
+      const [M, N, K] = [40, 100, 600];
+      twin(sw, be, `split-K tA=${transA} tB=${transB} M=${M} N=${N} K=${K}`, { A: uniform(M * K, rng), B: uniform(K * N, rng), C: uniform(M * N, rng) },
+        (b, s) => b.gemm({ transA, transB, M, N, K, alpha: 1.5, beta: -0.75, A: s.A, B: s.B, C: s.C }), ['C']);
+    }
+    for (const [transB, M, N, K] of [[true, 64, 2048, 512], [false, 64, 512, 2048]] as const) {
+      twin(sw, be, `LSTM step shape tB=${transB} M=${M} N=${N} K=${K} beta=1`, { A: uniform(M * K, rng), B: uniform(K * N, rng), C: uniform(M * N, rng) },
+        (b, s) => b.gemm({ transA: false, transB, M, N, K, alpha: 1, beta: 1, A: s.A, B: s.B, C: s.C }), ['C']);
+    }
+    // 16-byte aligned operands with M, N ≥ 96: the 128-tile kernel where the SMs are few (the shuffled
+    // schedule run of test/emu_schedules.test.ts sets LSTM_CUDA_EMU_SMS=1), else the 64-tile one
+    twin(sw, be, 'aligned M=130 N=100 K=72', { A: uniform(130 * 72, rng), B: uniform(72 * 100, rng), C: nans(130 * 100) },
+      (b, s) => b.gemm({ transA: false, transB: true, M: 130, N: 100, K: 72, alpha: 1, beta: 0, A: s.A, B: s.B, C: s.C }), ['C']);
+    // M = 0 / N = 0: nothing happens to C
+    twin(sw, be, 'M=0', { A: uniform(4, rng), B: uniform(4, rng), C: uniform(4, rng) },
+      (b, s) => b.gemm({ transA: false, transB: false, M: 0, N: 2, K: 2, alpha: 1, beta: 0, A: s.A, B: s.B, C: s.C }), ['C']);
+    sw.done();
+    t.end();
+  });
 });

@@ -5,6 +5,12 @@ import test from 'tape';
 import type { Storage } from '../src/backend.js';
 import { refBackend as be } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
+import { Sweep, nans, runOn, twin, uniform, type Host, type Stores } from './compare.js';
+import type { Backend } from '../src/backend.js';
+import { refBackend as refBe } from '../src/cpu/index.js';
+import { forEachNativeBackend } from './native_backends.js';
+import { lstm } from '../src/ops/lstm.js';
+import { check, leaf, squared, vars, weighted } from './grad.js';
 
 const I = 4, H = 5;
 
@@ -214,4 +220,107 @@ test('lstmBackward float32 agrees with float64 (T=6, B=5)', (t) => {
     t.ok(worst <= 1, `${k}: float32 within 1e-6 + 1e-5·|ref| of float64 (worst ratio ${worst.toFixed(3)})`);
   }
   t.end();
+});
+
+// ---- float64 gradient check of the op (test/grad.ts)
+test('grad check: lstm op (T = 1 and 6, B = 1 and 3, H = 5 and 7), with and without carried state', (t) => {
+  const I = 4;
+  for (const [T, B, H] of [[1, 1, 5], [6, 3, 5], [6, 1, 7], [1, 3, 7]]) {
+    const x = leaf([T, B, I], 20 + T + B);
+    const wih = leaf([4 * H, I], 21, 0.5);
+    const whh = leaf([4 * H, H], 22, 0.5);
+    const bih = leaf([4 * H], 23, 0.5);
+    const bhh = leaf([4 * H], 24, 0.5);
+    const h0 = leaf([B, H], 25, 0.5);
+    const c0 = leaf([B, H], 26, 0.5);
+    const w = { weightIh: wih, weightHh: whh, biasIh: bih, biasHh: bhh };
+    check(t, `lstm T=${T} B=${B} H=${H} with h0, c0 (output, h, c)`, vars({ x, wih, whh, bih, bhh, h0, c0 }), () => {
+      const r = lstm(x, h0, c0, w);
+      return weighted([r.output, r.h, r.c]);
+    });
+    check(t, `lstm T=${T} B=${B} H=${H}, zero state, no bias, only c used`, vars({ x, wih, whh }), () => {
+      const r = lstm(x, null, null, { weightIh: wih, weightHh: whh, biasIh: null, biasHh: null });
+      return squared(r.c);
+    });
+  }
+  t.end();
+});
+
+// ---- the same kernel on every native backend present, against ref (test/compare.ts)
+forEachNativeBackend('lstm', (kind, be) => {
+  const name = (x: string) => `${kind}: ${x}`;
+  test(name('lstm gates forward and backward alone (B ∈ {1,3}, H ∈ {5,33}, biases or null)'), (t) => {
+    const sw = new Sweep(t, 'gates');
+    const rng = new RngStream(31);
+    for (const B of [1, 3]) for (const H of [5, 33]) for (const bias of [true, false]) {
+      const pre = uniform(B * 4 * H, rng, -3, 3), bih = uniform(4 * H, rng), bhh = uniform(4 * H, rng);
+      const cPrev = uniform(B * H, rng, -2, 2);
+      const label = `B=${B} H=${H} bias=${bias}`;
+      const inputs = { gates: pre, bih, bhh, cPrev, c: nans(B * H), h: nans(B * H), tanhC: nans(B * H) };
+      const fwd = (b: Backend, s: Stores) => b.lstmGatesForward({
+        B, H, gates: s.gates, bih: bias ? s.bih : null, bhh: bias ? s.bhh : null, cPrev: s.cPrev, c: s.c, h: s.h, tanhC: s.tanhC,
+      });
+      twin(sw, be, `forward ${label}`, inputs, fwd, ['gates', 'c', 'h', 'tanhC']);
+      // backward from the cpu's saved activations
+      const saved = runOn(refBe, inputs, (s) => fwd(refBe, s), ['gates', 'tanhC']);
+      twin(sw, be, `backward ${label}`, {
+        gates: saved.gates as Float32Array, cPrev, tanhC: saved.tanhC as Float32Array,
+        dh: uniform(B * H, rng), dc: uniform(B * H, rng), dgates: nans(B * 4 * H),
+      }, (b, s) => b.lstmGatesBackward({ B, H, gates: s.gates, cPrev: s.cPrev, tanhC: s.tanhC, dh: s.dh, dc: s.dc, dgates: s.dgates }),
+      ['dc', 'dgates']);
+    }
+    sw.done();
+    t.end();
+  });
+
+  test(name('lstm layer forward and backward (T ∈ 1..5, B ∈ {1,2,3,9}, I ∈ {3..65}, H ∈ {5,33,70}; null optional args)'), (t) => {
+    const sw = new Sweep(t, 'lstm');
+    const rng = new RngStream(41);
+    // B = 9: the recurrent GEMM leaves the M ≤ 8 path; H = 70: 4H = 280 gates per row
+    const shapes = [[1, 1, 3, 5], [4, 3, 7, 33], [3, 1, 65, 5], [2, 3, 5, 33], [5, 2, 4, 5], [3, 9, 6, 33], [2, 2, 5, 70]];
+    let variant = 0;
+    for (const [T, B, I, H] of shapes) {
+      const k = 1 / Math.sqrt(H);
+      const x = uniform(T * B * I, rng, -1, 1), wih = uniform(4 * H * I, rng, -k, k), whh = uniform(4 * H * H, rng, -k, k);
+      const bih = uniform(4 * H, rng, -k, k), bhh = uniform(4 * H, rng, -k, k);
+      const h0 = uniform(B * H, rng), c0 = uniform(B * H, rng);
+      for (const bias of [true, false]) {
+        const label = `T=${T} B=${B} I=${I} H=${H} bias=${bias}`;
+        const inputs = {
+          x, wih, whh, bih, bhh, h0, c0,
+          h: nans(T * B * H), c: nans(T * B * H), gates: nans(T * B * 4 * H), tanhC: nans(T * B * H),
+        };
+        const fwd = (b: Backend, s: Stores) => b.lstmForward({
+          T, B, I, H, x: s.x, wih: s.wih, whh: s.whh, bih: bias ? s.bih : null, bhh: bias ? s.bhh : null,
+          h0: s.h0, c0: s.c0, h: s.h, c: s.c, gates: s.gates, tanhC: s.tanhC,
+        });
+        twin(sw, be, `forward ${label}`, inputs, fwd, ['h', 'c', 'gates', 'tanhC']);
+        const saved = runOn(refBe, inputs, (s) => fwd(refBe, s), ['h', 'c', 'gates', 'tanhC']);
+        // three patterns of optional arguments: all given; a mix without dx; no upstream dh at all
+        const patterns = [
+          { dh: true, dhT: true, dcT: true, dx: true, dh0: true, dc0: true, dwih: true, dwhh: true, dbih: true, dbhh: true },
+          { dh: true, dhT: true, dcT: false, dx: false, dh0: true, dc0: false, dwih: true, dwhh: false, dbih: false, dbhh: true },
+          { dh: false, dhT: false, dcT: true, dx: true, dh0: false, dc0: true, dwih: false, dwhh: true, dbih: true, dbhh: false },
+        ];
+        const has = patterns[variant++ % patterns.length];
+        const bwdInputs: Record<string, Host> = {
+          x, wih, whh, h0, c0,
+          h: saved.h as Float32Array, c: saved.c as Float32Array, gates: saved.gates as Float32Array, tanhC: saved.tanhC as Float32Array,
+          dh: uniform(T * B * H, rng), dhT: uniform(B * H, rng), dcT: uniform(B * H, rng),
+          dx: nans(T * B * I), dh0: nans(B * H), dc0: nans(B * H),
+          // parameter gradients accumulate: start from non-zero values
+          dwih: uniform(4 * H * I, rng), dwhh: uniform(4 * H * H, rng), dbih: uniform(4 * H, rng), dbhh: uniform(4 * H, rng),
+        };
+        const opt = (s: Stores, key: keyof typeof has) => (has[key] ? s[key] : null);
+        const outs = (['dx', 'dh0', 'dc0', 'dwih', 'dwhh', 'dbih', 'dbhh'] as const).filter((key) => has[key]);
+        twin(sw, be, `backward ${label} optional=${JSON.stringify(has)}`, bwdInputs, (b, s) => b.lstmBackward({
+          T, B, I, H, x: s.x, wih: s.wih, whh: s.whh, h0: s.h0, c0: s.c0, h: s.h, c: s.c, gates: s.gates, tanhC: s.tanhC,
+          dh: opt(s, 'dh'), dhT: opt(s, 'dhT'), dcT: opt(s, 'dcT'), dx: opt(s, 'dx'), dh0: opt(s, 'dh0'), dc0: opt(s, 'dc0'),
+          dwih: opt(s, 'dwih'), dwhh: opt(s, 'dwhh'), dbih: opt(s, 'dbih'), dbhh: opt(s, 'dbhh'),
+        }), [...outs]);
+      }
+    }
+    sw.done();
+    t.end();
+  });
 });

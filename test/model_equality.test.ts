@@ -5,7 +5,8 @@
 // the tolerance). Then 2,000 training steps of a small model keep the addon's live allocation count and bytes
 // flat. Both are always built, so the absence of either is a failure.
 import test from 'tape';
-import { Adam, Embedding, Linear, Stack, Tensor, crossEntropy, devices, getBackend, tidy, type DeviceName } from '../src/index.js';
+import { Adam, Embedding, Linear, Stack, Tensor, crossEntropy, getBackend, tidy, type DeviceName } from '../src/index.js';
+import { forEachNativeBackend } from './native_backends.js';
 
 const V = 13, D = 6, H = 7, L = 2, T = 5, B = 3;
 
@@ -31,7 +32,7 @@ function step(device: DeviceName, dropout: number) {
   // eps = 1e-8 a gradient near 1e-8 turns float32 rounding (which differs between backends by design) into
   // update differences of order lr. With eps = 1e-3 a gradient difference δ moves the weight by ≤ 10·δ, so the
   // comparison checks that both backends implement the same step (the kernel alone is checked with eps 1e-8
-  // on identical gradients in backends.test.ts).
+  // on identical gradients in the op tests).
   const opt = new Adam(m.params, { lr: 1e-2, eps: 1e-3, weightDecay: 0.01, decoupled: true });
   const loss = tidy(() => {
     const x = Tensor.from(xs, [T, B], { dtype: 'int32', device });
@@ -57,17 +58,10 @@ function close(t: test.Test, what: string, got: number[], ref: number[], atol: n
     (bad > 0 ? ` (${bad} outside; first at ${first}: ${got[first]} vs ${ref[first]})` : ''));
 }
 
-for (const kind of ['cpu', 'emu'] as const) {
-const emu = devices().find((d) => d.name === kind);
-
-test(`${kind} is available (it is built by every npm install)`, (t) => {
-  t.ok(emu?.available, `${kind}: ${emu?.available ? emu.deviceName : emu?.reason}`);
-  t.end();
-});
+forEachNativeBackend('whole model', (kind) => {
 
 for (const dropout of [0, 0.4]) {
   test(`whole model, dropout ${dropout}: ${kind} matches ref in loss, every gradient and one Adam step`, (t) => {
-    if (!emu?.available) { t.fail(`${kind} not available`); return t.end(); }
     const ref = step('ref', dropout);
     const got = step(kind, dropout);
     t.ok(Math.abs(got.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `loss: ref ${ref.loss}, ${kind} ${got.loss}`);
@@ -85,7 +79,6 @@ for (const dropout of [0, 0.4]) {
 }
 
 test(`2,000 training steps on ${kind} keep live allocations flat`, (t) => {
-  if (!emu?.available) { t.fail(`${kind} not available`); return t.end(); }
   const be = getBackend(kind);
   const m = build(kind, 0.2);
   const opt = new Adam(m.params, { lr: 1e-2 });
@@ -122,4 +115,4 @@ test(`2,000 training steps on ${kind} keep live allocations flat`, (t) => {
   x.dispose(); y.dispose();
   t.end();
 });
-}
+});

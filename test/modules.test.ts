@@ -2,11 +2,13 @@
 // LSTMCell stepped T times; a sequence split in two with the state carried equals it run at once;
 // dropout 0 is the no-dropout path, eval() disables dropout, rngState replays masks; stateDict keys and
 // shapes are torch.nn.LSTM's and round-trip; nested names; initialisation ranges; Linear and Embedding;
-// and the same model on emu (when built) matches ref.
+// and the same model on every native backend matches ref.
 import test from 'tape';
 import { Tensor, tidy } from '../src/tensor.js';
 import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
-import { devices, getBackend } from '../src/device.js';
+import { getBackend } from '../src/device.js';
+import type { DeviceName } from '../src/backend.js';
+import { forEachNativeBackend } from './native_backends.js';
 import { Module } from '../src/nn/module.js';
 import { LSTMCell } from '../src/nn/lstm_cell.js';
 import { Stack } from '../src/nn/stack.js';
@@ -188,14 +190,8 @@ test('Linear and Embedding: values with leading dimensions', (t) => {
   t.end();
 });
 
-test('Stack + Linear + crossEntropy on emu match ref (forward and gradients)', (t) => {
-  const emu = devices().find((d) => d.name === 'emu');
-  if (!emu?.available) {
-    t.fail(`emu not available (it is built by every npm install): ${emu?.reason}`);
-    t.end();
-    return;
-  }
-  const run = (device: 'ref' | 'emu') => {
+forEachNativeBackend('modules', (kind) => test(`${kind}: Stack + Linear + crossEntropy match ref (forward and gradients)`, (t) => {
+  const run = (device: DeviceName) => {
     const st = new Stack({ inputSize: 3, hiddenSize: 7, numLayers: 2, dropout: 0.3, device, seed: 50 });
     const lin = new Linear({ inFeatures: 7, outFeatures: 11, device, seed: 51 });
     st.setRngState({ seed: 5, counter: 99 });
@@ -210,8 +206,8 @@ test('Stack + Linear + crossEntropy on emu match ref (forward and gradients)', (
     return { loss, grads: [...st.parameters(), ...lin.parameters()].map((p) => Array.from(p.grad!.toArray())) };
   };
   const a = run('ref');
-  const b = run('emu');
-  t.ok(Math.abs(a.loss - b.loss) <= 1e-5 * (1 + Math.abs(a.loss)), `loss: ref ${a.loss}, emu ${b.loss}`);
+  const b = run(kind);
+  t.ok(Math.abs(a.loss - b.loss) <= 1e-5 * (1 + Math.abs(a.loss)), `loss: ref ${a.loss}, ${kind} ${b.loss}`);
   // atol + rtol·|ref| with rtol 1e-4 and atol 1e-5 of each gradient's scale; NaN fails (the ratio is then NaN)
   let worst = 0;
   a.grads.forEach((g, k) => {
@@ -223,12 +219,12 @@ test('Stack + Linear + crossEntropy on emu match ref (forward and gradients)', (
   const x = Tensor.randn([4, 3], { device: 'ref', seed: 54 });
   const onCpu = arr(lin.forward(x));
   const weight = lin.weight;
-  lin.to('emu');
-  t.ok(lin.weight === weight && weight.device === 'emu', 'module.to() moves parameters in place (same Tensor objects)');
-  const onEmu = arr(lin.forward(x.to('emu')));
-  t.ok(onEmu.every((v, i) => Math.abs(v - onCpu[i]) < 1e-6), 'and computes the same there');
+  lin.to(kind);
+  t.ok(lin.weight === weight && weight.device === kind, 'module.to() moves parameters in place (same Tensor objects)');
+  const there = arr(lin.forward(x.to(kind)));
+  t.ok(there.every((v, i) => Math.abs(v - onCpu[i]) < 1e-6), 'and computes the same there');
   t.end();
-});
+}));
 
 test('the dropout stream never wraps onto masks it already drew: near 2^32 it moves to a derived seed', (t) => {
   const x = Tensor.ones([16], { device: 'ref' });

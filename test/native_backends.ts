@@ -13,9 +13,13 @@ export const NATIVE_BACKENDS: readonly { kind: NativeKind; required: boolean }[]
   { kind: 'cuda', required: false },
 ];
 
+/** LSTM_CUDA_TEST_NATIVE=emu,cpu limits the native backends a run visits (emu_schedules.test.ts: emu only). */
+const only = process.env.LSTM_CUDA_TEST_NATIVE?.split(',').filter((k) => k !== '');
+
 /** Runs `suite` once per native backend present; a required one missing fails, the others SKIP visibly. */
 export function forEachNativeBackend(what: string, suite: (kind: NativeKind, backend: Backend) => void): void {
   for (const { kind, required } of NATIVE_BACKENDS) {
+    if (only !== undefined && !only.includes(kind)) continue;
     const r = loadNativeBackend(kind);
     if (r.backend) {
       suite(kind, r.backend);
@@ -44,6 +48,7 @@ export function forEachBackend(what: string, suite: (kind: Backend['name'], back
 export function presentBackends(): Backend[] {
   const list: Backend[] = [refBackend];
   for (const { kind } of NATIVE_BACKENDS) {
+    if (only !== undefined && !only.includes(kind)) continue;
     const r = loadNativeBackend(kind);
     if (r.backend) list.push(r.backend);
   }

@@ -13,6 +13,7 @@ import { collectInfo, formatInfo } from '../src/cli/info.js';
 import { NativeBackend, type NativeKind } from '../src/native.js';
 import { RngStream } from '../src/rng.js';
 
+
 function uniform(n: number, rng: RngStream): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.next() * 2 - 1;
@@ -204,4 +205,34 @@ test('lstm-cuda info: every backend with its device line or reason, the default 
 forEachNativeBackend('native error tests', (kind, backend) => {
   if (!(backend instanceof NativeBackend)) throw new Error(`${kind}: expected the native backend`);
   suite(kind, backend);
+});
+
+// ---- the same kernel on every native backend present, against ref (test/compare.ts)
+forEachNativeBackend('native_errors', (kind, be) => {
+  const name = (x: string) => `${kind}: ${x}`;
+  test(name('memory: alloc zero-fills, upload/download round-trips bits, copy, free is idempotent'), (t) => {
+    const z = be.alloc('float32', 1000), zi = be.alloc('int32', 33);
+    t.ok((be.download(z) as Float32Array).every((v) => v === 0), 'alloc float32 is zero-filled');
+    t.ok((be.download(zi) as Int32Array).every((v) => v === 0), 'alloc int32 is zero-filled');
+    const bits = new Uint32Array([0x7fc00001, 0x80000000, 0x00000001, 0x7f7fffff, 0xff800000, 0x3f800000]);
+    const f = new Float32Array(bits.buffer);
+    const sf = be.upload(f);
+    const back = be.download(sf) as Float32Array;
+    t.ok(back instanceof Float32Array, 'download of float32 is a Float32Array');
+    t.deepEqual(Array.from(new Uint32Array(back.buffer, back.byteOffset, back.length)), Array.from(bits), 'float32 bits round-trip (NaN payload, -0, denormal, max, -inf)');
+    const ints = new Int32Array([-2147483648, -1, 0, 7, 2147483647]);
+    const si = be.upload(ints);
+    const bi = be.download(si);
+    t.ok(bi instanceof Int32Array, 'download of int32 is an Int32Array');
+    t.deepEqual(Array.from(bi), Array.from(ints), 'int32 round-trips');
+    const dst = be.alloc('int32', ints.length);
+    be.copy(si, dst);
+    t.deepEqual(Array.from(be.download(dst)), Array.from(ints), 'copy');
+    const empty = be.upload(new Float32Array(0));
+    t.equal(be.download(empty).length, 0, 'a zero-length storage round-trips');
+    for (const s of [z, zi, sf, si, dst, empty]) be.free(s);
+    be.free(z);
+    t.pass('free twice is a no-op');
+    t.end();
+  });
 });

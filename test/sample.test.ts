@@ -4,6 +4,10 @@
 import test from 'tape';
 import { refBackend as be } from '../src/cpu/index.js';
 import { rngUniform } from '../src/rng.js';
+import { Sweep, nans, twin, uniform } from './compare.js';
+import { refBackend as refBe } from '../src/cpu/index.js';
+import { RngStream } from '../src/rng.js';
+import { forEachNativeBackend } from './native_backends.js';
 
 interface Out { tokens: Int32Array; logp: Float64Array; entropy: Float64Array }
 
@@ -98,4 +102,58 @@ test('sample: draw frequencies over many offsets match the (filtered) distributi
     t.equal(outside, 0, `${name}: no draws outside the kept set`);
   }
   t.end();
+});
+
+// ---- the same kernel on every native backend present, against ref (test/compare.ts)
+forEachNativeBackend('sample', (kind, be) => {
+  const name = (x: string) => `${kind}: ${x}`;
+  test(name('sample: same tokens as ref at V = 65 (and 1, 5000) over seeds, offsets, temperatures, top-k and top-p'), (t) => {
+    const sw = new Sweep(t, 'sample');
+    const rng = new RngStream(81);
+    const B = 16, V = 65;
+    const logits = uniform(B * V, rng, -4, 4);
+    for (let v = 0; v < V; v += 3) logits[V + v] = 1.5;                 // row 1: ties (lowest index first)
+    logits.fill(0, 2 * V, 3 * V);                                        // row 2: uniform
+    logits.fill(-1000, 3 * V, 4 * V); logits[3 * V + 64] = 1000;         // row 3: one certain token, extreme
+    for (let v = 0; v < V; v++) logits[4 * V + v] = Math.round(logits[4 * V + v]); // row 4: many ties
+    for (const temperature of [0, 0.5, 1, 1.7]) for (const topK of [0, 1, 5]) for (const topP of [1, 0.9, 0.3]) {
+      for (const [seed, offset] of [[1, 0], [77, 1000], [0xdeadbeef, 0xfffffff8], [5, 123456], [2024, 7]]) {
+        twin(sw, be, `T=${temperature} topK=${topK} topP=${topP} seed=${seed} offset=${offset}`,
+          { logits, tokens: new Int32Array(B).fill(-1), logp: nans(B), entropy: nans(B) },
+          (b, s) => b.sample({ B, V, logits: s.logits, temperature, topK, topP, seed, offset, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+          ['logp', 'entropy'], ['tokens']);
+      }
+    }
+    // V = 1 (one choice), V = 5000 (rows too long for the shared-memory path)
+    for (const [B2, V2] of [[2, 1], [3, 5000]]) {
+      const l2 = uniform(B2 * V2, rng, -4, 4);
+      for (const [temperature, topK, topP] of [[0, 0, 1], [1, 0, 1], [0.8, 50, 0.9], [1.3, 0, 0.5]]) {
+        twin(sw, be, `B=${B2} V=${V2} T=${temperature} topK=${topK} topP=${topP}`,
+          { logits: l2, tokens: new Int32Array(B2).fill(-1), logp: nans(B2), entropy: nans(B2) },
+          (b, s) => b.sample({ B: B2, V: V2, logits: s.logits, temperature, topK, topP, seed: 9, offset: 3, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+          ['logp', 'entropy'], ['tokens']);
+      }
+    }
+    // rows with no distribution to draw from (a NaN logit, a +inf logit, all -inf, all NaN): the argmax, in
+    // bounds, on both backends (on a GPU these once read unwritten shared memory); logp/entropy are not compared
+    {
+      const B3 = 4, V3 = 65;
+      const l3 = uniform(B3 * V3, rng, -4, 4);
+      l3[7] = NaN; l3[V3 + 30] = Infinity; l3.fill(-Infinity, 2 * V3, 3 * V3); l3.fill(NaN, 3 * V3, 4 * V3);
+      for (const [temperature, topK, topP] of [[1, 0, 1], [0.7, 5, 0.9]]) {
+        twin(sw, be, `non-finite rows T=${temperature} topK=${topK} topP=${topP}`,
+          { logits: l3, tokens: new Int32Array(B3).fill(-1), logp: nans(B3), entropy: nans(B3) },
+          (b, s) => b.sample({ B: B3, V: V3, logits: s.logits, temperature, topK, topP, seed: 4, offset: 0, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+          [], ['tokens']);
+      }
+      const [st, tk, lp, en] = [refBe.upload(l3), refBe.alloc('int32', B3), refBe.alloc('float32', B3), refBe.alloc('float32', B3)];
+      refBe.sample({ B: B3, V: V3, logits: st, temperature: 1, topK: 0, topP: 1, seed: 4, offset: 0, tokens: tk, logp: lp, entropy: en });
+      const tok = refBe.download(tk);
+      for (const x of [st, tk, lp, en]) refBe.free(x);
+      t.deepEqual(Array.from(tok), [l3.slice(0, V3).reduce((a, v, i, r) => (v > r[a] ? i : a), 0), 30, 0, 0],
+        'ref: non-finite rows give the argmax (first maximum among non-NaN logits; 0 when there is none)');
+    }
+    sw.done();
+    t.end();
+  });
 });

@@ -3,6 +3,13 @@
 import test from 'tape';
 import { refBackend as be } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
+import { Sweep, nans, runOn, twin, uniform, type Stores } from './compare.js';
+import type { Backend } from '../src/backend.js';
+import { refBackend as refBe } from '../src/cpu/index.js';
+import { forEachNativeBackend } from './native_backends.js';
+import { crossEntropy } from '../src/ops/cross_entropy.js';
+import { Tensor } from '../src/tensor.js';
+import { check, leaf, vars, weighted } from './grad.js';
 
 const N = 5, V = 65, IGNORE = -100;
 
@@ -99,4 +106,53 @@ test('softmax-xent: an int32 logits or float targets storage is a clear error', 
   t.throws(() => be.softmaxXentForward({ N: 1, V: 2, logits: be.alloc('float32', 2), targets: be.alloc('float32', 1), ignoreIndex: -1, loss, lse }), /'targets' must be int32/);
   t.throws(() => be.softmaxXentForward({ N: 1, V: 2, logits: be.alloc('float32', 2), targets: be.alloc('int32', 1), ignoreIndex: -1, loss: be.alloc('float64', 1), lse }), /'loss' is float64/);
   t.end();
+});
+
+// ---- float64 gradient check of the op (test/grad.ts)
+test('grad check: crossEntropy, every reduction, with ignoreIndex', (t) => {
+  const logits = leaf([5, 11], 11, 2);
+  const targets = Tensor.from([3, 10, 0, 3, 7], [5], { dtype: 'int32', device: 'ref' });
+  const withIgnored = Tensor.from([3, -1, 0, -1, 7], [5], { dtype: 'int32', device: 'ref' });
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    check(t, `crossEntropy ${reduction}`, vars({ logits }), () => weighted([crossEntropy(logits, targets, { reduction })]));
+    check(t, `crossEntropy ${reduction}, ignoreIndex -1`, vars({ logits }),
+      () => weighted([crossEntropy(logits, withIgnored, { reduction, ignoreIndex: -1 })]));
+  }
+  t.end();
+});
+
+// ---- the same kernel on every native backend present, against ref (test/compare.ts)
+forEachNativeBackend('softmax_xent', (kind, be) => {
+  const name = (x: string) => `${kind}: ${x}`;
+  test(name('softmax cross-entropy forward and backward: V = 65, ignored rows, extreme logits'), (t) => {
+    const sw = new Sweep(t, 'softmax_xent');
+    const rng = new RngStream(51);
+    for (const [N, V] of [[9, 65], [1, 65], [4, 1], [3, 300]]) {
+      const logits = uniform(N * V, rng, -3, 3);
+      const targets0 = new Int32Array(N);
+      for (let n = 0; n < N; n++) targets0[n] = Math.floor(rng.next() * V);
+      if (N >= 9) {
+        logits.fill(-1000, 2 * V, 3 * V); logits[2 * V + 5] = 1000; targets0[2] = 5;   // confident and right
+        logits.fill(50, 3 * V, 4 * V);                                                    // all equal
+        for (let v = 0; v < V; v++) logits[4 * V + v] = v % 2 ? 80 : -80;                 // exp would overflow
+        logits.fill(0, 5 * V, 6 * V); logits[5 * V + 7] = 1000; targets0[5] = 8;         // confident and wrong
+        logits[5 * V + 8] = -1000;
+        targets0[1] = -100; targets0[6] = -100;                                         // ignored rows
+      }
+      // ignoreIndex -100 (padding), or a class index (2): rows marked -100 then carry that class
+      for (const ignoreIndex of [-100, Math.min(2, V - 1)]) {
+        const label = `N=${N} V=${V} ignoreIndex=${ignoreIndex}`;
+        const targets = targets0.map((v) => (v === -100 ? ignoreIndex : v));
+        const fwdIn = { logits, targets, loss: nans(N), lse: nans(N) };
+        const fwd = (b: Backend, s: Stores) => b.softmaxXentForward({ N, V, logits: s.logits, targets: s.targets, ignoreIndex, loss: s.loss, lse: s.lse });
+        twin(sw, be, `forward ${label}`, fwdIn, fwd, ['loss', 'lse']);
+        const saved = runOn(refBe, fwdIn, (s) => fwd(refBe, s), ['lse']);
+        twin(sw, be, `backward ${label}`, { logits, targets, lse: saved.lse as Float32Array, dloss: uniform(N, rng, 0.1, 2), dlogits: nans(N * V) },
+          (b, s) => b.softmaxXentBackward({ N, V, logits: s.logits, targets: s.targets, ignoreIndex, lse: s.lse, dloss: s.dloss, dlogits: s.dlogits }),
+          ['dlogits']);
+      }
+    }
+    sw.done();
+    t.end();
+  });
 });

@@ -18,6 +18,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor | ArrayLike<number>
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const reduction = opts.reduction ?? 'mean';
   if (!Number.isInteger(ignoreIndex)) throw new TypeError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (ignoreIndex < -0x80000000 || ignoreIndex > 0x7fffffff) throw new RangeError(`crossEntropy: ignoreIndex must be an int32, got ${ignoreIndex}`);
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new TypeError(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
   }
