@@ -99,7 +99,7 @@ export function ptxasReport(arch = 'sm_90'): { entries: PtxasEntry[] } | { skip:
   const files = readdirSync(join(ROOT, 'kernels')).filter((f) => f.endsWith('.cu')).sort();
   const entries: PtxasEntry[] = [];
   for (const f of files) {
-    const r = spawnSync('nvcc', ['-std=c++17', '-O3', `-arch=${arch}`, '-Xptxas', '-v', '-I', join(ROOT, 'kernels'), '-c',
+    const r = spawnSync('nvcc', ['-std=c++17', '-O3', `-arch=${arch}`, '-Xptxas', '-v', '-I', join(ROOT, 'kernels'), '-I', join(ROOT, 'native', 'gen'), '-c',
       join(ROOT, 'kernels', f), '-o', '/dev/null'], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0) return { skip: `nvcc failed on kernels/${f}: ${(r.stderr || '').split('\n').find((l) => /error/.test(l)) ?? `exit ${r.status}`}` };
     entries.push(...parsePtxas(f, `${r.stdout}\n${r.stderr}`, demangle));

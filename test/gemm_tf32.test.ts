@@ -7,7 +7,7 @@
 //   - against the exact reference the error is that of TF32 inputs, ≤ 2⁻¹⁰·|alpha|·Σ|a||b| + the fp32 bound,
 //     and it is really TF32: over 10× the error of the same GEMM with LSTM_CUDA_TF32=0;
 //   - an LSTM layer forward + backward in TF32 against the exact reference: the tolerance this needs.
-// The suite of backends.test.ts checks exact fp32 (LSTM_CUDA_TF32=0, the emu default).
+// The op tests (test/<op>.test.ts) check exact fp32 (LSTM_CUDA_TF32=0, the emu default).
 import test from 'tape';
 import { forEachNativeBackend } from './native_backends.js';
 import type { Backend, Storage, TypedArray } from '../src/backend.js';
