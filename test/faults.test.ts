@@ -287,6 +287,30 @@ test('train /dev/zero: a bounded read and one clear error, not a process that re
   t.end();
 });
 
+// ------------------------------------------------------------------------------------------ messages
+
+test('messages that used to blame the wrong thing: unknown device, read-only --out', (t) => {
+  const good = join(root, 'good');
+  const r = cli(['sample', good, '--length', '3'], { env: { ...ENV, LSTM_CUDA_DEVICE: 'nope' } });
+  t.equal(judge('LSTM_CUDA_DEVICE=nope sample', r.code, r.signal, r.stderr), 'error', 'LSTM_CUDA_DEVICE=nope: a clear error');
+  t.match(r.stderr, /LSTM_CUDA_DEVICE: unknown device "nope"; expected one of/, `names the variable, not the config: ${r.stderr.trim()}`);
+  const ro = join(root, 'ro');
+  mkdirSync(ro);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', ro]).status !== 0) {
+    t.comment('SKIP: cannot mount a read-only tmpfs here');
+    t.end();
+    return;
+  }
+  try {
+    const w = cli(['train', corpus, '--out', join(ro, 'a', 'b'), ...TINY, '--steps', '1']);
+    t.equal(judge('train --out on a read-only mount', w.code, w.signal, w.stderr), 'error', 'read-only --out: a clear error');
+    t.match(w.stderr, /cannot create run directory '.*\/ro\/a\/b': '.*\/ro' is not writable \(read-only file system\)/, w.stderr.trim());
+  } finally {
+    spawnSync('umount', [ro]);
+  }
+  t.end();
+});
+
 // ------------------------------------------------------------------------------------------ fuzzer
 
 test('fuzzer: every public op and backend entry point with random arguments, in child processes', async (t) => {
