@@ -2,6 +2,7 @@
 export type { DType, DeviceName, TypedArray, Backend, Storage, MemoryStats } from './backend.js';
 export { getBackend, defaultDevice, setDefaultDevice, devices, type DeviceInfo } from './device.js';
 export { RngStream } from './rng.js';
+export { VERSION } from './version.js';
 
 export { Tensor, noGrad, tidy, keep, isGradEnabled, type TensorOptions, type RandomOptions } from './tensor.js';
 import './ops/methods.js'; // t.add, t.mul, t.sum, t.reshape, t.to, ...

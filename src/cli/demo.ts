@@ -18,8 +18,8 @@ import { sample } from '../sample/sample.js';
 const USAGE = 'usage: lstm-cuda demo [--minutes M] [--out DIR] [--device D]';
 
 const SPEC: Record<string, FlagSpec> = {
-  minutes: { type: 'number', min: 0.05, help: 'training time in minutes', default: 2 },
-  out: { type: 'string', help: 'run directory (overwritten)', default: join('runs', 'demo') },
+  minutes: { type: 'number', metavar: 'M', min: 0.05, help: 'training time in minutes', default: 2 },
+  out: { type: 'string', metavar: 'DIR', help: 'run directory (overwritten)', default: join('runs', 'demo') },
   device: { type: 'string', choices: ['cpu', 'cuda', 'ref', 'emu'], help: 'device (default: cuda when present, else cpu)' },
   kb: { type: 'integer', min: 10, max: 4000, help: 'corpus size in KB', default: 400 },
   seed: { type: 'integer', min: 0, max: 4294967295, help: 'random seed', default: 1 },
@@ -86,6 +86,6 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stdout.write('\n');
   model.dispose();
-  console.log(`\nmore: node dist/cli/main.js sample ${out} --prime "The " --temperature 0.8   (run dir: ${out})`);
+  console.log(`\nmore: npx lstm-cuda sample ${out} --prime "The " --temperature 0.8   (options: npx lstm-cuda sample --help)`);
   return 0;
 }

@@ -4,6 +4,8 @@
 import { UsageError } from './usage_error.js';
 import { installInterruptHandler } from './interrupt.js';
 import '../ops/methods.js'; // the Tensor method sugar, for every command
+import { VERSION } from '../version.js';
+import { nearestName } from './flags.js';
 
 installInterruptHandler(); // first: a Ctrl-C while commands load is handled too
 
@@ -19,7 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(8)} ${v.summary}`);
-  return `usage: lstm-cuda <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'lstm-cuda <command> --help' for a command's options.`;
+  return `usage: lstm-cuda <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'lstm-cuda <command> --help' for a command's options; 'lstm-cuda --version' for the version.`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -28,9 +30,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return cmd === undefined ? 2 : 0;
   }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    console.log(`lstm-cuda ${VERSION}`);
+    return 0;
+  }
   const entry = COMMANDS[cmd];
   if (!entry) {
-    console.error(`lstm-cuda: unknown command '${cmd}'\n${usage()}`);
+    const near = nearestName(cmd, Object.keys(COMMANDS));
+    console.error(`lstm-cuda: unknown command '${cmd}'${near !== undefined ? ` (did you mean ${near}?)` : ''}\n${usage()}`);
     return 2;
   }
   const mod = await entry.load();
