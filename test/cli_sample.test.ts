@@ -3,7 +3,7 @@
 // and bad input (missing run, truncated checkpoint, unknown flag) failing cleanly.
 import test from 'tape';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync, copyFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, copyFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,13 @@ test('sample: lines-mode model stops at STOP; unknown prime characters warn and 
   const w = cli(['sample', run, '--prime', 'the Ωz', '--length', '5', '--seed', '1']);
   t.equal(w.code, 0, 'unknown characters are not fatal');
   t.match(w.stderr, /warning: the prime has 2 character\(s\) not in the vocabulary, skipped: 'Ω' 'z'/);
+  t.ok(w.stdout.startsWith('the ') && !w.stdout.includes('Ωz'), 'the echoed prime is what the model read (skipped characters left out)');
+  // stdout and stderr into one file, as a terminal shows them: the warning comes before the text starts
+  const merged = join(root, 'merged.txt');
+  const fd = openSync(merged, 'w');
+  spawnSync(process.execPath, [MAIN, 'sample', run, '--prime', 'the Ωz', '--length', '5', '--seed', '1'], { stdio: ['ignore', fd, fd], env: { ...process.env, LSTM_CUDA_DEVICE: 'cpu' } });
+  closeSync(fd);
+  t.match(readFileSync(merged, 'utf8'), /^warning: the prime has 2 character\(s\)[^\n]*\nthe [^\n]*\n\[sample 1\/1\]/, 'warning line, then the sampled line, then the stats');
   t.end();
 });
 

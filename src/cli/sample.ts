@@ -9,16 +9,16 @@ import { beamSearch } from '../sample/beam.js';
 import { isDeviceName } from '../device.js';
 import type { DataMode } from '../text/corpus.js';
 
-const USAGE = 'usage: lstm-cuda sample DIR [--prime TEXT] [--length N] [--temperature T] [--top-k K] [--top-p P] [--count N] [--seed S] [--beam K] [--raw-bytes] [--json] [--device D]';
+const USAGE = 'usage: lstm-cuda sample DIR [--prime TEXT] [--length N] [--temperature T] [--top-k K] [--top-p P] [--count N] [--seed N] [--beam K] [--raw-bytes] [--json] [--device D]';
 
 /** the draw's flags, shared with `chat` */
 export const DRAW_FLAGS: Record<string, FlagSpec> = {
-  temperature: { type: 'number', help: 'softmax temperature; 0 = greedy', default: 0.8, min: 0 },
-  'top-k': { type: 'integer', help: 'sample among the K most probable tokens (0 = all)', default: 0, min: 0 },
-  'top-p': { type: 'number', help: 'nucleus sampling: smallest set with this much probability (1 = all)', default: 1, min: 0.000001, max: 1 },
+  temperature: { type: 'number', metavar: 'T', help: 'softmax temperature; 0 = greedy', default: 0.8, min: 0 },
+  'top-k': { type: 'integer', metavar: 'K', help: 'sample among the K most probable tokens (0 = all)', default: 0, min: 0 },
+  'top-p': { type: 'number', metavar: 'P', help: 'nucleus sampling: smallest set with this much probability (1 = all)', default: 1, min: 0.000001, max: 1 },
   seed: { type: 'integer', help: 'random seed (default: random)', min: 0, max: 4294967295 },
   'raw-bytes': { type: 'boolean', help: 'byte models: draw any byte, even one that makes invalid UTF-8 (default: valid text only)' },
-  device: { type: 'string', help: 'cpu | cuda | ref | emu (default: the default device)', choices: ['cpu', 'cuda', 'ref', 'emu'] },
+  device: { type: 'string', help: 'device (default: cuda when present, else cpu)', choices: ['cpu', 'cuda', 'ref', 'emu'] },
 };
 
 const SPEC: Record<string, FlagSpec> = {
@@ -52,6 +52,9 @@ export async function run(argv: string[]): Promise<number> {
   const mode: DataMode = ckpt.config.mode;
   const prime = f.prime as string;
   const rawBytes = !!f['raw-bytes'];
+  // the prime as the model reads it (characters it never saw are skipped), echoed after sample() has
+  // warned about them, so the warning never lands inside the streamed line
+  const primeRead = ckpt.vocab.decode(ckpt.vocab.encode(prime).ids);
   if (f.beam !== undefined) {
     const { beams } = beamSearch(ckpt.model, ckpt.vocab, {
       prime, beam: f.beam as number, maxLength: f.length as number, mode, rawBytes, onWarning: (m) => console.error(m),
@@ -60,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify(beams.map((b) => ({ prime, text: b.text, stopped: b.stopped, logProb: b.logProb, score: b.score, tokens: b.tokens.map((token, i) => ({ token, logp: b.logps[i] })) }))) + '\n');
     } else {
       beams.forEach((b, i) => {
-        process.stdout.write(`${i ? '\n' : ''}${prime}${b.text}\n`);
+        process.stdout.write(`${i ? '\n' : ''}${primeRead}${b.text}\n`);
         console.error(`[beam ${i + 1}/${beams.length}] ${b.tokens.length} tokens${b.stopped ? ' (ended at STOP)' : ''}, log-probability ${b.logProb.toFixed(3)} nats, ${b.score.toFixed(4)} per token`);
       });
     }
@@ -71,17 +74,20 @@ export async function run(argv: string[]): Promise<number> {
   for (let i = 0; i < count; i++) {
     const seed = (baseSeed + i) >>> 0;
     let streamed = '';
-    if (!json) {
-      if (count > 1) process.stdout.write(i === 0 ? '' : '\n');
-      process.stdout.write(prime);
-    }
+    let echoed = json;
+    const echoPrime = () => {
+      if (echoed) return;
+      echoed = true;
+      process.stdout.write((count > 1 && i > 0 ? '\n' : '') + primeRead);
+    };
     const r = sample(ckpt.model, ckpt.vocab, {
       prime, maxLength: f.length as number, temperature: f.temperature as number,
       topK: f['top-k'] as number, topP: f['top-p'] as number, seed, mode, rawBytes,
       onWarning: (m) => { if (i === 0) console.error(m); },
-      onToken: json ? undefined : (t) => { if (t.char) { process.stdout.write(t.char); streamed += t.char; } },
+      onToken: json ? undefined : (t) => { echoPrime(); if (t.char) { process.stdout.write(t.char); streamed += t.char; } },
     });
     if (!json) {
+      echoPrime();
       process.stdout.write(r.text.slice(streamed.length) + '\n');
       console.error(`[sample ${i + 1}/${count}] seed ${seed}, ${r.tokens.length} tokens${r.stopped ? ' (ended at STOP)' : ''}, log-probability ${r.logProb.toFixed(3)} nats, mean entropy ${r.entropy.toFixed(3)} nats`);
     }
