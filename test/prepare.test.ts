@@ -88,6 +88,20 @@ test('prepare: Messenger JSON directory, several threads merged in time order', 
   t.end();
 });
 
+test('prepare: names people type for a format (facebook, fb, any case); a first argument that is neither', async (t) => {
+  for (const args of [['facebook', join(FIX, 'messenger')], ['fb', join(FIX, 'messenger')], ['Facebook', join(FIX, 'messenger')], ['--format', 'FB', join(FIX, 'messenger')]]) {
+    const r = await call([...args, '--me', ME]);
+    t.equal(r.code, 0, `${args.join(' ')}: exit 0`);
+    t.deepEqual(lines(r.stdout), MESSENGER_LINES, `${args.join(' ')}: read as Messenger`);
+  }
+  const typo = await call(['whatsap', join(FIX, 'whatsapp'), '--me', ME]);
+  t.equal(typo.code, 2, 'a mistyped format before a path: exit 2 (usage)');
+  t.match(typo.stderr, /whatsap: no such file or directory, and not a format name \(formats: auto \| messenger \(or facebook, fb\) \| whatsapp \| telegram\); did you mean whatsapp\?/, 'names the formats and the near one');
+  const flag = await call(['--format', 'icq', join(FIX, 'messenger')]);
+  t.match(flag.stderr, /--format must be one of auto \| messenger \(or facebook, fb\) \| whatsapp \| telegram, got 'icq'/, '--format lists the names too');
+  t.end();
+});
+
 test('prepare: newer Messenger end-to-end encrypted export (camelCase, UTF-8 proper)', (t) => {
   const c = readMessengerJson({
     participants: ['José García', 'Zoë Ångström'], threadName: 'José García',

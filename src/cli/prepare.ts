@@ -5,28 +5,39 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { writeFileAtomic } from '../atomic_write.js';
-import { parseFlags, FlagSpec } from './flags.js';
+import { nearestName, parseFlags, type FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
 import { ExportError, FORMAT_CHOICES, FormatChoice, readExport, selectMessages, senderCounts } from '../prepare/index.js';
 import type { Selection } from '../prepare/index.js';
 import { selectTurns } from '../prepare/turns.js';
 import { formatTurns } from '../chat/turns.js';
 
+/** What a user may type for a format: the names, in any case, and facebook / fb for Messenger (Facebook's export). */
+const FORMAT_NAMES: Record<string, FormatChoice> = {
+  ...Object.fromEntries(FORMAT_CHOICES.map((f) => [f, f])), facebook: 'messenger', fb: 'messenger',
+};
+const FORMATS_LINE = 'auto | messenger (or facebook, fb) | whatsapp | telegram';
+
+/** The format a typed name means, or undefined. */
+export function formatNamed(name: string): FormatChoice | undefined {
+  return Object.hasOwn(FORMAT_NAMES, name.toLowerCase()) ? FORMAT_NAMES[name.toLowerCase()] : undefined;
+}
+
 const USAGE = 'usage: lstm-cuda prepare [<format>] <export>... [--me "Your Name"]... [--turns] [--out FILE]\n' +
-  '  <format>: auto | messenger | whatsapp | telegram; <export>: a file, a directory or a .zip';
+  `  <format>: ${FORMATS_LINE}; <export>: a file, a directory or a .zip`;
 
 const SPEC: Record<string, FlagSpec> = {
-  me: { type: 'string', multiple: true, help: 'your sender name; repeat for old names (exact after NFC+trim, else case-insensitive); omit to list the senders' },
-  out: { type: 'string', short: 'o', help: 'output text file, written atomically (default: stdout)' },
-  format: { type: 'string', choices: FORMAT_CHOICES, help: 'export format (default auto, or the positional <format>)' },
+  me: { type: 'string', metavar: 'NAME', multiple: true, help: 'your sender name; repeat for old names (exact after NFC+trim, else case-insensitive); omit to list the senders' },
+  out: { type: 'string', metavar: 'FILE', short: 'o', help: 'output text file, written atomically (default: stdout)' },
+  format: { type: 'string', metavar: 'FORMAT', help: `export format: ${FORMATS_LINE} (default auto, or the positional <format>)` },
   'min-chars': { type: 'integer', min: 1, default: 1, help: 'drop messages shorter than N characters' },
   'drop-links': { type: 'boolean', help: 'drop messages that contain a URL (http://, https://, www.)' },
-  since: { type: 'string', help: 'keep messages from this date on (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
-  until: { type: 'string', help: 'keep messages up to this date (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
+  since: { type: 'string', metavar: 'DATE', help: 'keep messages from this date on (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
+  until: { type: 'string', metavar: 'DATE', help: 'keep messages up to this date (YYYY-MM-DD local, inclusive, or an ISO date-time)' },
   newline: { type: 'string', help: "what replaces line breaks inside a message (default a space; e.g. ' / ' or ' ⏎ ')" },
   turns: { type: 'boolean', help: "whole conversations: every message on its own line after 'me: ' or 'them: ', conversations separated by an empty line (train then counts the loss on your lines only)" },
   'keep-names': { type: 'boolean', help: "with --turns: the others' names as their markers instead of 'them'" },
-  gap: { type: 'number', min: 0, default: 6, help: 'with --turns: hours of silence that start a new conversation (0 = threads only)' },
+  gap: { type: 'number', metavar: 'HOURS', min: 0, default: 6, help: 'with --turns: hours of silence that start a new conversation (0 = threads only)' },
   'date-order': { type: 'string', choices: ['auto', 'dmy', 'mdy'], default: 'auto', help: 'WhatsApp day/month order' },
   force: { type: 'boolean', help: 'replace an existing --out file' },
 };
@@ -111,14 +122,25 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, SPEC, USAGE);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  let format = values.format as FormatChoice | undefined;
+  const flagFormat = values.format as string | undefined;
+  let format = flagFormat !== undefined ? formatNamed(flagFormat) : undefined;
+  if (flagFormat !== undefined && format === undefined) {
+    const near = nearestName(flagFormat.toLowerCase(), Object.keys(FORMAT_NAMES));
+    throw new UsageError(`--format must be one of ${FORMATS_LINE}, got '${flagFormat}'${near ? ` (did you mean ${near}?)` : ''}`);
+  }
   let paths = positionals;
-  if (positionals.length > 0 && (FORMAT_CHOICES as readonly string[]).includes(positionals[0])) {
-    if (format !== undefined && format !== positionals[0]) {
-      throw new UsageError(`format given twice: '${positionals[0]}' and --format ${format}`);
+  const first = positionals[0];
+  if (first !== undefined && formatNamed(first) !== undefined) {
+    if (format !== undefined && format !== formatNamed(first)) {
+      throw new UsageError(`format given twice: '${first}' and --format ${flagFormat}`);
     }
-    format = positionals[0] as FormatChoice;
+    format = formatNamed(first);
     paths = positionals.slice(1);
+  } else if (first !== undefined && !existsSync(first)) {
+    // neither a format nor a path: say which formats exist (exit 2 when more arguments follow: it was meant as one)
+    const near = nearestName(first.toLowerCase(), Object.keys(FORMAT_NAMES));
+    throw new UsageError(`${first}: no such file or directory, and not a format name (formats: ${FORMATS_LINE})` +
+      `${near ? `; did you mean ${near}?` : ''}`, positionals.length > 1 ? 2 : 1);
   }
   if (paths.length === 0) throw new UsageError(`missing <export> path\n${USAGE}`);
   const newline = (values.newline as string | undefined) ?? ' ';
