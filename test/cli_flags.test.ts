@@ -17,7 +17,7 @@ const SPEC: Record<string, FlagSpec> = {
   hidden: { type: 'integer', min: 1, help: 'hidden size' },
   prime: { type: 'string', default: '', help: 'text to start from' },
   out: { type: 'string', metavar: 'DIR', help: 'run directory' },
-  device: { type: 'string', choices: ['cpu', 'cuda', 'emu'], help: 'device' },
+  device: { type: 'string', choices: ['ref', 'cpu', 'cuda', 'emu'], help: 'device' },
   quiet: { type: 'boolean', help: 'no output' },
 };
 
@@ -53,7 +53,7 @@ test('flags: an unknown flag or choice gets "did you mean" when one is near', (t
   t.match(parseError(['--seeed', '1']), /did you mean --seed\?/, 'an extra letter');
   t.notOk(/did you mean/.test(parseError(["--banana", "1"])), 'nothing near: no suggestion');
   t.match(parseError(['--banana', '1']), /Run with --help for the options/, 'points at --help');
-  t.equal(parseError(['--device', 'cdua']), "--device must be one of cpu, cuda, emu, got 'cdua' (did you mean cuda?)", 'a mistyped choice');
+  t.equal(parseError(['--device', 'cdua']), "--device must be one of ref, cpu, cuda, emu, got 'cdua' (did you mean cuda?)", 'a mistyped choice');
   t.equal(nearestName('x', ['out', 'seed']), undefined, 'one letter is too short to guess from');
   t.end();
 });
@@ -64,7 +64,7 @@ test('flags: --help names each value and shows no empty default', (t) => {
   t.match(help, /--out DIR +run directory\n/, 'metavar DIR');
   t.match(help, /--hidden N +hidden size\n/, 'integers default to N');
   t.match(help, /--shift X +any real number\n/, 'numbers default to X');
-  t.match(help, /--device cpu\|cuda\|emu +device\n/, 'choices listed');
+  t.match(help, /--device ref\|cpu\|cuda\|emu +device\n/, 'choices listed');
   t.match(help, /--prime TEXT +text to start from\n/, 'strings default to TEXT; the empty default is not shown');
   t.notOk(/\(default \)/.test(help), 'no "(default )" anywhere');
   t.end();
