@@ -1,5 +1,6 @@
 // Loss curve as a standalone SVG: training loss (per logged step, lightly smoothed) and validation loss
-// (per evaluation) against the step, with axes, ticks and a legend. No dependencies; written into the run dir.
+// (per evaluation) in nats per character against the step, with axes, ticks, a legend and a marker at the
+// best checkpoint (the lowest validation loss, what best/ holds). No dependencies; written into the run dir.
 
 export interface LossPoint {
   step: number;
@@ -23,6 +24,13 @@ export function smooth(points: LossPoint[], beta = 0.9): LossPoint[] {
     m = beta * m + (1 - beta) * p.loss;
     return { step: p.step, loss: m / (1 - beta ** (i + 1)) };
   });
+}
+
+/** The validation point best/ was saved at: the first one with the lowest loss (the trainer saves on a strict improvement). */
+export function bestPoint(val: LossPoint[]): LossPoint | undefined {
+  let best: LossPoint | undefined;
+  for (const p of val) if (Number.isFinite(p.loss) && (best === undefined || p.loss < best.loss)) best = p;
+  return best;
 }
 
 /**
@@ -58,11 +66,19 @@ export function lossCurveSvg(train: LossPoint[], val: LossPoint[], title = 'loss
     parts.push(`<text x="${px(s).toFixed(1)}" y="${H - Bm + 16}" text-anchor="middle">${s}</text>`);
   }
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">step</text>`);
+  const yMid = (T + H - Bm) / 2;
+  parts.push(`<text x="14" y="${yMid}" text-anchor="middle" transform="rotate(-90 14 ${yMid})">loss (nats/char)</text>`);
   const path = (ps: LossPoint[]) => ps.map((p, i) => `${i ? 'L' : 'M'}${px(p.step).toFixed(1)},${py(p.loss).toFixed(1)}`).join(' ');
   if (tr.length) parts.push(`<path d="${path(tr)}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>`);
   if (va.length) {
     parts.push(`<path d="${path(va)}" fill="none" stroke="#d62728" stroke-width="1.5"/>`);
     for (const p of va) parts.push(`<circle cx="${px(p.step).toFixed(1)}" cy="${py(p.loss).toFixed(1)}" r="2.5" fill="#d62728"/>`);
+    const best = bestPoint(va)!;
+    const bx = px(best.step).toFixed(1), by = py(best.loss).toFixed(1);
+    parts.push(`<g class="best"><line x1="${bx}" x2="${bx}" y1="${T}" y2="${H - Bm}" stroke="#2ca02c" stroke-dasharray="4 3"/>` +
+      `<circle cx="${bx}" cy="${by}" r="5" fill="none" stroke="#2ca02c" stroke-width="2"/>` +
+      `<title>best checkpoint: step ${best.step}, validation loss ${best.loss.toFixed(4)}</title></g>`);
+    parts.push(`<circle cx="${W - R - 140}" cy="${T + 46}" r="5" fill="none" stroke="#2ca02c" stroke-width="2"/><text x="${W - R - 125}" y="${T + 50}">best: step ${best.step}, ${best.loss.toFixed(3)}</text>`);
   }
   parts.push(`<line x1="${W - R - 150}" x2="${W - R - 130}" y1="${T + 14}" y2="${T + 14}" stroke="#1f77b4" stroke-width="2"/><text x="${W - R - 125}" y="${T + 18}">train (smoothed)</text>`);
   parts.push(`<line x1="${W - R - 150}" x2="${W - R - 130}" y1="${T + 30}" y2="${T + 30}" stroke="#d62728" stroke-width="2"/><text x="${W - R - 125}" y="${T + 34}">validation</text>`);
