@@ -44,6 +44,13 @@ test('train: a few steps write model, best, train state, log.jsonl and loss.svg'
   const again = cli(['train', tiny, '--out', out, ...SMALL, '--steps', '2']);
   t.equal(again.code, 2, 'an existing run is not overwritten without --force');
   t.match(again.stderr, /already holds a run; continue it with --resume/);
+  const idle = cli(['train', '--resume', out, '--quiet']);
+  t.equal(idle.code, 0, 'resume when --steps is already reached: exit 0');
+  t.match(idle.stderr, /nothing to do: the run in '.*run1' is at step 6 \(epoch [\d.]+\), already at its stop --steps 6; extend it with --steps N \(N > 6\), e\.g\. lstm-cuda train --resume .*run1 --steps 12/, 'says the stop was reached and how to extend it');
+  t.notOk(/0 chars\/s/.test(idle.stderr), 'no "0 chars/s" report');
+  const ck2 = loadCheckpoint(out, { device: 'ref' });
+  t.equal(ck2.step, 6, 'the checkpoint is unchanged');
+  ck2.model.dispose();
   t.end();
 });
 

@@ -149,6 +149,14 @@ function lrAt(opts: TrainOptions, batchesPerEpoch: number, step: number): number
   return opts.lr * opts.lrDecay ** (step / batchesPerEpoch);
 }
 
+/** The message of a run that stopped before its first step: which stop it had reached, and how to go on. */
+function nothingToDo(opts: TrainOptions, step: number, epoch: number): string {
+  const at = `the run in '${opts.out}' is at step ${step} (epoch ${epoch.toFixed(2)})`;
+  if (opts.steps > 0 && step >= opts.steps) return `nothing to do: ${at}, already at its stop --steps ${opts.steps}; extend it with --steps N (N > ${step}), e.g. lstm-cuda train --resume ${opts.out} --steps ${2 * step}`;
+  if (opts.epochs > 0 && epoch >= opts.epochs) return `nothing to do: ${at}, already at its stop --epochs ${opts.epochs}; extend it with --epochs N (N > ${opts.epochs}) or --steps N (N > ${step})`;
+  return `nothing to do: ${at}; --minutes ${opts.minutes} ran out before the first step`;
+}
+
 /**
  * Trains (or, when `resume` is true and opts.out holds a run, continues) a char-rnn.
  * Returns when a stopping criterion is met, on interrupt (after saving) or on a NaN loss (without saving).
@@ -310,6 +318,7 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
     const rate = trainMs > 0 ? tokensThisRun / (trainMs / 1000) : 0;
     message = status === 'interrupted'
       ? `interrupted at step ${rs.step}: checkpoint saved to '${opts.out}' (continue with --resume ${opts.out})`
+      : stepsThisRun === 0 ? nothingToDo(opts, rs.step, rs.epoch + rs.batchIndex / bpe)
       : `done: step ${rs.step}, epoch ${(rs.epoch + rs.batchIndex / bpe).toFixed(2)}, train loss ${(rs.lossEma ?? NaN).toFixed(4)}` +
         `${rs.lastValLoss !== null ? `, val loss ${rs.lastValLoss.toFixed(4)} (best ${rs.bestValLoss!.toFixed(4)})` : ''}, ${formatRate(rate)} chars/s, ` +
         `${((Date.now() - t0) / 1000).toFixed(1)} s; checkpoint in '${opts.out}'`;
