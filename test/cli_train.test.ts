@@ -164,7 +164,7 @@ test('progress line, non-TTY periodic output, and the loss plot', (t) => {
   t.match(svg, />loss \(nats\/char\)<\/text>/, 'y-axis label');
   const three = lossCurveSvg([{ step: 1, loss: 3 }, { step: 9, loss: 1 }], [{ step: 3, loss: 2.5 }, { step: 6, loss: 1.75 }, { step: 9, loss: 1.75 }]);
   t.match(three, /<g class="best">.*best checkpoint: step 6, validation loss 1\.7500/s, 'best marker at the first lowest validation loss (what best\/ holds)');
-  t.match(three, />best: step 6, 1\.750</, 'best in the legend');
+  t.match(three, />best checkpoint: step 6, 1\.750</, 'best in the legend');
   t.notOk(lossCurveSvg([{ step: 1, loss: 3 }, { step: 2, loss: 2 }], []).includes('class="best"'), 'no validation: no best marker');
   t.match(lossCurveSvg([], []), /no data yet/);
   t.end();

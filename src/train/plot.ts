@@ -78,10 +78,10 @@ export function lossCurveSvg(train: LossPoint[], val: LossPoint[], title = 'loss
     parts.push(`<g class="best"><line x1="${bx}" x2="${bx}" y1="${T}" y2="${H - Bm}" stroke="#2ca02c" stroke-dasharray="4 3"/>` +
       `<circle cx="${bx}" cy="${by}" r="5" fill="none" stroke="#2ca02c" stroke-width="2"/>` +
       `<title>best checkpoint: step ${best.step}, validation loss ${best.loss.toFixed(4)}</title></g>`);
-    parts.push(`<circle cx="${W - R - 140}" cy="${T + 46}" r="5" fill="none" stroke="#2ca02c" stroke-width="2"/><text x="${W - R - 125}" y="${T + 50}">best: step ${best.step}, ${best.loss.toFixed(3)}</text>`);
+    parts.push(`<circle cx="${W - R - 175}" cy="${T + 46}" r="5" fill="none" stroke="#2ca02c" stroke-width="2"/><text x="${W - R - 160}" y="${T + 50}">best checkpoint: step ${best.step}, ${best.loss.toFixed(3)}</text>`);
   }
-  parts.push(`<line x1="${W - R - 150}" x2="${W - R - 130}" y1="${T + 14}" y2="${T + 14}" stroke="#1f77b4" stroke-width="2"/><text x="${W - R - 125}" y="${T + 18}">train (smoothed)</text>`);
-  parts.push(`<line x1="${W - R - 150}" x2="${W - R - 130}" y1="${T + 30}" y2="${T + 30}" stroke="#d62728" stroke-width="2"/><text x="${W - R - 125}" y="${T + 34}">validation</text>`);
+  parts.push(`<line x1="${W - R - 185}" x2="${W - R - 165}" y1="${T + 14}" y2="${T + 14}" stroke="#1f77b4" stroke-width="2"/><text x="${W - R - 160}" y="${T + 18}">train (smoothed)</text>`);
+  parts.push(`<line x1="${W - R - 185}" x2="${W - R - 165}" y1="${T + 30}" y2="${T + 30}" stroke="#d62728" stroke-width="2"/><text x="${W - R - 160}" y="${T + 34}">validation</text>`);
   parts.push('</svg>');
   return parts.join('\n');
 }
