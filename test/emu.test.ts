@@ -8,6 +8,8 @@
 //   out_of_bounds_write    a write one past an allocation is cudaErrorIllegalAddress naming it
 //   features               warp shuffles/votes, dynamic shared memory, atomics on several OS threads,
 //                          events, math, assert, launch-configuration and API errors, no device, speed
+//   grid_barrier           cooperative launches: co-resident blocks exchange data across grid.sync(); a block
+//                          that ends without reaching a grid barrier is cudaErrorLaunchFailure naming it
 // (test/asan.sh runs the same fixtures under AddressSanitizer.)
 import test from 'tape';
 import { execFile } from 'node:child_process';
@@ -20,7 +22,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)); // build/test/ -> repository root
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'emu');
-const FIXTURE_NAMES = ['correct_reduction', 'missing_syncthreads', 'divergent_syncthreads', 'out_of_bounds_write', 'features'] as const;
+const FIXTURE_NAMES = ['correct_reduction', 'missing_syncthreads', 'divergent_syncthreads', 'out_of_bounds_write', 'features', 'grid_barrier'] as const;
 type FixtureName = (typeof FIXTURE_NAMES)[number];
 
 /** One result line printed by a fixture (test/fixtures/emu/fixture.h). */
@@ -141,6 +143,24 @@ test('emu: a __syncthreads reached by part of the block is reported, not a hang'
     const after = get(r, 'after');
     t.equal(after.error, 'cudaSuccess', 'a later launch works');
     t.deepEqual(after.values, [7, 7], 'and computes');
+  }
+});
+
+test('emu: cooperative launch: co-resident blocks and the grid barrier; a block that misses it is reported, not a hang', async (t) => {
+  if (!haveGxx) return void t.skip('SKIP: no g++');
+  for (const schedule of ['forward', 'reverse', 'shuffle:7']) {
+    const r = await runFixture('grid_barrier', { LSTM_CUDA_EMU_SCHEDULE: schedule });
+    const ex = get(r, 'exchange');
+    t.equal(ex.error, 'cudaSuccess', `${schedule}: 6 blocks exchange slots over 6 grid barriers`);
+    t.deepEqual(ex.values, get(r, 'expected').values, `${schedule}: every thread read the next block's slots of each round`);
+    const early = get(r, 'early_exit');
+    t.equal(early.error, 'cudaErrorLaunchFailure', `${schedule}: a block that returns before grid.sync() fails the launch`);
+    t.match(early.message, /grid barrier #1 at grid_barrier\.cu:\d+ in early_exit_kernel\(\) can never complete: block \(1,0,0\) ended without reaching it \(3 of 4 blocks arrived\)/,
+      'the message names the barrier, the block that missed it and how many arrived');
+    t.equal(get(r, 'not_cooperative').error, 'cudaErrorLaunchFailure', 'grid.sync() in a plain launch fails the launch');
+    t.match(get(r, 'not_cooperative').message, /not launched cooperatively/, 'and says why');
+    t.equal(get(r, 'too_large').error, 'cudaErrorCooperativeLaunchTooLarge', 'more blocks than can be co-resident: cudaErrorCooperativeLaunchTooLarge');
+    t.deepEqual(get(r, 'after').values, [7, 7], 'a later launch works');
   }
 });
 

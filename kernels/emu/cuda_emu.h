@@ -13,7 +13,10 @@
 //      per OS thread and handed out when a thread starts, so barrier-free kernels reuse two hot stacks;
 //   4. device functions: barriers, warp shuffles/votes/reductions, atomics, math intrinsics, and the
 //      WMMA subset of mma.h the TF32 GEMM uses (fragments, mma_sync with TF32 operand rounding);
-//   5. launch(kernel, grid, block, shared_bytes, stream, args...), the one way kernels start.
+//   5. launch(kernel, grid, block, shared_bytes, stream, args...), the one way kernels start, and
+//      launch_cooperative(...) (cudaLaunchCooperativeKernel): every block on its own OS thread at once, so
+//      cooperative_groups::this_grid().sync() works, and a block that ends without reaching a grid barrier
+//      the others wait at stops the launch with an error naming it (on a GPU: a hang).
 //
 // It is a test instrument, so it finds bugs instead of hiding them:
 //   - thread order: LSTM_CUDA_EMU_SCHEDULE=forward|reverse|shuffle[:seed] or emu_set_schedule() runs
@@ -37,7 +40,8 @@
 // Limits worth knowing: `extern __shared__ T name[]` works for the names in EMU_DYNAMIC_SHARED_NAMES
 // below (a link error "undefined reference to `name'" means: add the name there); kernels must not
 // include CUDA's own headers (math_constants.h, cooperative_groups.h, cuda_fp16.h, mma.h: include mma.h
-// only #ifndef LSTM_CUDA_EMU, the emulator defines nvcuda::wmma itself); compile with
+// and cooperative_groups.h only #ifndef LSTM_CUDA_EMU, the emulator defines nvcuda::wmma and
+// cooperative_groups::this_grid itself); compile with
 // -Wno-unknown-pragmas to silence g++ about `#pragma unroll`. Execution is synchronous: a launch has
 // finished when launch() returns, streams are trivially ordered.
 #pragma once
@@ -188,6 +192,7 @@ enum cudaError_t {
   cudaErrorIllegalInstruction = 715,
   cudaErrorMisalignedAddress = 716,
   cudaErrorLaunchFailure = 719,
+  cudaErrorCooperativeLaunchTooLarge = 720,
   cudaErrorNotSupported = 801,
   cudaErrorUnknown = 999,
 };
@@ -698,6 +703,11 @@ struct LaunchInfo {
   std::mutex mu;
   cudaError_t code = cudaSuccess;
   std::string msg;
+  // cooperative launches only: every block on its own OS thread, all co-resident; grid_sync() state
+  bool cooperative = false;
+  std::mutex grid_mu;
+  std::condition_variable grid_cv;
+  uint64_t grid_arrived = 0, grid_exited = 0, grid_gen = 0, grid_first_exited = 0;
 };
 
 inline std::string block_name(uint3 b) { return strf("(%u,%u,%u)", b.x, b.y, b.z); }
@@ -896,6 +906,34 @@ inline void run_block(LaunchInfo& L, uint64_t block_linear) {
   tls.fiber = nullptr;
 }
 
+// A cooperative launch: every block on an OS thread of its own, all at once (co-resident, as
+// cudaLaunchCooperativeKernel guarantees), so that grid_sync() can wait for the others. A block that
+// ends while others wait at the grid barrier (or before they reach it) breaks the barrier: the waiting
+// blocks stop with cudaErrorLaunchFailure naming it (on a GPU they would hang).
+inline void run_cooperative(LaunchInfo& L) {
+  std::vector<std::thread> threads;
+  threads.reserve(L.nblocks);
+  for (uint64_t i = 0; i < L.nblocks; ++i) {
+    threads.emplace_back([&L, i] {
+      try {
+        run_block(L, i);
+      } catch (const std::bad_alloc&) {
+        std::lock_guard<std::mutex> lock(L.mu);
+        if (!L.failed.load()) {
+          L.code = cudaErrorLaunchOutOfResources;
+          L.msg = strf("cooperative launch of %s: could not allocate fiber stacks", L.name);
+          L.failed.store(true);
+        }
+      }
+      // an ended block never reaches another grid barrier: a breakage only if some block waits for one
+      std::lock_guard<std::mutex> lock(L.grid_mu);
+      if (L.grid_exited++ == 0) L.grid_first_exited = i;
+      L.grid_cv.notify_all();
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
 inline void run_blocks(LaunchInfo& L) {
   for (;;) {
     if (L.failed.load(std::memory_order_relaxed)) return;
@@ -985,7 +1023,7 @@ inline std::atomic<uint64_t>& launch_serial() {
 
 inline cudaError_t launch_erased(const char* text, const void* kernel,
                                  void (*invoke)(const void*, const void*), const void* args, dim3 grid,
-                                 dim3 block, size_t shared_bytes) {
+                                 dim3 block, size_t shared_bytes, bool cooperative = false) {
   const std::string name = kernel_name(text);
   const uint64_t nthreads = (uint64_t)block.x * block.y * block.z;
   if (block.x == 0 || block.y == 0 || block.z == 0 || block.x > 1024 || block.y > 1024 || block.z > 64 ||
@@ -1029,7 +1067,16 @@ inline cudaError_t launch_erased(const char* text, const void* kernel,
     trace_event(strf("launch %s grid=%u,%u,%u block=%u,%u,%u smem=%zu", name.c_str(), grid.x, grid.y, grid.z,
                      block.x, block.y, block.z, shared_bytes));
   if (config().dry_run) return cudaSuccess;
-  try {
+  if (cooperative) {
+    L.cooperative = true;
+    const uint64_t per_sm = std::max<uint64_t>(1, std::min<uint64_t>(32, 2048 / L.nthreads));
+    if (L.nblocks > per_sm * (uint64_t)config().sm_count)
+      return set_error(cudaErrorCooperativeLaunchTooLarge,
+                       strf("cooperative launch of %s: %llu blocks of %u threads cannot all be resident on %d SMs "
+                            "(at most %llu)", name.c_str(), (unsigned long long)L.nblocks, L.nthreads,
+                            config().sm_count, (unsigned long long)(per_sm * config().sm_count)));
+    run_cooperative(L);
+  } else try {
     if (L.nblocks == 1 || config().threads <= 1) {
       run_blocks(L);
     } else {
@@ -1099,6 +1146,47 @@ inline void syncthreads(const Site* site, unsigned pred, unsigned* result) {
     yield_to_scheduler(*f, false);
   }
   if (result) *result = b.bar_result;
+}
+
+// grid.sync() of a cooperative launch: the whole block meets at a __syncthreads, then its thread 0 waits
+// (blocking this block's OS thread) until every block of the grid has arrived, then the block meets again.
+// Outside a cooperative launch, or when a block has ended without arriving, the launch stops with
+// cudaErrorLaunchFailure and says which.
+inline void grid_sync(const Site* site) {
+  Fiber* f = tls.fiber;
+  if (f == nullptr) {
+    outside_kernel("grid.sync()");
+    return;
+  }
+  LaunchInfo& L = *f->block->launch;
+  if (!L.cooperative)
+    EMU_FAULT(cudaErrorLaunchFailure, strf("grid.sync() at %s in a kernel not launched cooperatively "
+                                           "(launch_cooperative / cudaLaunchCooperativeKernel)",
+                                           site_name(site).c_str()));
+  syncthreads(site, 0, nullptr);
+  if (f->linear == 0) {
+    std::unique_lock<std::mutex> lock(L.grid_mu);
+    const uint64_t gen = L.grid_gen;
+    if (++L.grid_arrived == L.nblocks) {
+      L.grid_arrived = 0;
+      ++L.grid_gen;
+      L.grid_cv.notify_all();
+    } else {
+      L.grid_cv.wait(lock, [&] { return L.grid_gen != gen || (L.grid_exited > 0 && L.grid_arrived + L.grid_exited >= L.nblocks); });
+      if (L.grid_gen == gen) {
+        const uint64_t i = L.grid_first_exited;
+        const uint3 b{(unsigned)(i % L.grid.x), (unsigned)((i / L.grid.x) % L.grid.y), (unsigned)(i / ((uint64_t)L.grid.x * L.grid.y))};
+        std::string msg = strf("grid barrier #%llu at %s can never complete: block %s ended without reaching it "
+                               "(%llu of %llu blocks arrived); every block of a cooperative launch must reach every "
+                               "grid.sync()", (unsigned long long)gen + 1, site_name(site).c_str(),
+                               block_name(b).c_str(), (unsigned long long)L.grid_arrived, (unsigned long long)L.nblocks);
+        lock.unlock();
+        record_fault(cudaErrorLaunchFailure, std::move(msg));  // (EMU_FAULT's two steps, msg moved out first)
+        abandon_fiber();
+      }
+    }
+  }
+  syncthreads(site, 0, nullptr);
 }
 
 // Result of f's warp operation, computed when the last lane of the mask arrives.
@@ -1350,6 +1438,30 @@ inline T reduce_at(const Site* s, uint8_t op, unsigned mask, T v) {
 }
 }  // namespace emu
 
+// ---- cooperative_groups (cooperative_groups.h: include it only #ifndef LSTM_CUDA_EMU): this_grid() and
+// grid_group::sync() of a launch_cooperative() launch; the call site comes from __builtin_FILE/LINE/FUNCTION.
+namespace emu {
+inline const Site* intern_site(const char* file, int line, const char* func) {
+  static std::mutex mu;
+  static std::map<std::pair<const char*, int>, Site>* sites = new std::map<std::pair<const char*, int>, Site>();
+  std::lock_guard<std::mutex> lock(mu);
+  return &sites->emplace(std::make_pair(file, line), Site{file, line, func}).first->second;
+}
+}  // namespace emu
+namespace cooperative_groups {
+struct grid_group {
+  void sync(const char* file = __builtin_FILE(), int line = __builtin_LINE(),
+            const char* func = __builtin_FUNCTION()) const {
+    ::emu::grid_sync(::emu::intern_site(file, line, func));
+  }
+  bool is_valid() const { return ::emu::tls.fiber != nullptr && ::emu::tls.fiber->block->launch->cooperative; }
+  unsigned long long size() const {
+    return (unsigned long long)gridDim.x * gridDim.y * gridDim.z * blockDim.x * blockDim.y * blockDim.z;
+  }
+};
+inline grid_group this_grid() { return grid_group{}; }
+}  // namespace cooperative_groups
+
 inline unsigned __activemask() {
   ::emu::Fiber* f = ::emu::tls.fiber;
   if (f == nullptr) return 0;
@@ -1522,7 +1634,7 @@ inline const char* cudaGetErrorName(cudaError_t e) {
     EMU_E(cudaErrorInvalidResourceHandle) EMU_E(cudaErrorNotReady) EMU_E(cudaErrorIllegalAddress)
     EMU_E(cudaErrorLaunchOutOfResources) EMU_E(cudaErrorLaunchTimeout) EMU_E(cudaErrorAssert)
     EMU_E(cudaErrorHardwareStackError) EMU_E(cudaErrorIllegalInstruction) EMU_E(cudaErrorMisalignedAddress)
-    EMU_E(cudaErrorLaunchFailure) EMU_E(cudaErrorNotSupported) EMU_E(cudaErrorUnknown)
+    EMU_E(cudaErrorLaunchFailure) EMU_E(cudaErrorCooperativeLaunchTooLarge) EMU_E(cudaErrorNotSupported) EMU_E(cudaErrorUnknown)
 #undef EMU_E
   }
   return "cudaErrorUnknown";
@@ -1964,8 +2076,21 @@ inline cudaError_t launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_
                           Args... args) {
   return emu_launch("kernel", kernel, grid, block, shared_bytes, stream, args...);
 }
-// The macro records the kernel's name (the text before the first top-level comma) for error messages.
+// launch() as a cooperative launch (cudaLaunchCooperativeKernel): all blocks co-resident, grid.sync()
+// allowed; more blocks than LSTM_CUDA_EMU_SMS SMs could hold is cudaErrorCooperativeLaunchTooLarge.
+template <typename... KArgs, typename... Args>
+inline cudaError_t emu_launch_cooperative(const char* text, void (*kernel)(KArgs...), dim3 grid, dim3 block,
+                                          size_t shared_bytes, cudaStream_t stream, Args... args) {
+  static_assert(sizeof...(KArgs) == sizeof...(Args), "launch_cooperative: the argument count differs from the kernel's");
+  (void)stream;
+  const std::tuple<std::decay_t<KArgs>...> targs(static_cast<std::decay_t<KArgs>>(args)...);
+  ::emu::launch_erased(text, reinterpret_cast<const void*>(kernel), &::emu::invoke_kernel<KArgs...>, &targs, grid,
+                       block, shared_bytes, true);
+  return cudaGetLastError();
+}
+// The macros record the kernel's name (the text before the first top-level comma) for error messages.
 #define launch(...) emu_launch(#__VA_ARGS__, __VA_ARGS__)
+#define launch_cooperative(...) emu_launch_cooperative(#__VA_ARGS__, __VA_ARGS__)
 
 // The details of the most recent error on this host thread ("" if none yet).
 inline const char* emu_last_error_message() { return ::emu::err_state().msg.c_str(); }
