@@ -7,7 +7,9 @@
 //              one training step (Embedding → 2-layer Stack → Linear → cross-entropy → clipGradNorm → Adam) at
 //              DESIGN.md's V=256, H=512, B=64, T=128, run with LSTM_CUDA_EMU_DRY_RUN=1 (launches are checked
 //              and traced but not run, so full size costs nothing); one LSTM layer's forward + backward alone;
-//              and per generated character at batch 1 with the 3-layer H=512 model (run for real).
+//              and per generated character at batch 1 with the 3-layer H=512 model (run for real). The
+//              children run in the cuda build's default math mode (LSTM_CUDA_TF32=lstm) and with the
+//              emulator's 132 SMs, so they take the kernels an H100 would.
 // Targets (issue 14): ≤ 10 launches per layer per training step in the persistent path, ≤ 1 graph launch
 // per generated character, 0 spills in hot kernels.
 // Usage: node build/bench/static.js [--json] [--out bench/results/static] [--skip-ptxas] [--small]
@@ -249,7 +251,10 @@ export function launchCounts(c: CountConfig, dry = true): Record<string, Counts>
       const trace = join(dir, `${what}.trace`);
       writeFileSync(trace, '');
       const r = spawnSync(process.execPath, [script, '--child', what, '--config', JSON.stringify(c), '--trace', trace], {
-        encoding: 'utf8', env: { ...process.env, LSTM_CUDA_EMU_TRACE: trace, LSTM_CUDA_EMU_DRY_RUN: dry ? '1' : '0' }, timeout: 600_000,
+        encoding: 'utf8',
+        // the cuda build's math mode (TF32 for the LSTM layer's GEMMs), so the kernels counted are the GPU's
+        env: { ...process.env, LSTM_CUDA_EMU_TRACE: trace, LSTM_CUDA_EMU_DRY_RUN: dry ? '1' : '0', LSTM_CUDA_TF32: process.env.LSTM_CUDA_TF32 ?? 'lstm' },
+        timeout: 600_000,
       });
       if (r.status !== 0) throw new Error(`static: the ${what} child failed (exit ${r.status}): ${(r.stderr || '').slice(-800)}`);
       return readFileSync(trace, 'utf8');
