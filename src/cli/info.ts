@@ -5,8 +5,9 @@ import type { DeviceName, MemoryStats } from '../backend.js';
 import { addonPath, type NativeKind } from '../native.js';
 import { parseFlags, type FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
+import { formatRunInfo, runInfo } from '../train/run_info.js';
 
-const USAGE = 'usage: lstm-cuda info [--json]';
+const USAGE = 'usage: lstm-cuda info [RUN] [--json]   (no RUN: the backends; RUN: what the run directory holds)';
 const FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON object instead of text' },
 };
@@ -90,7 +91,12 @@ export function formatInfo(r: InfoReport): string {
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, FLAGS, USAGE);
   if (parsed === null) return 0;
-  if (parsed.positionals.length > 0) throw new UsageError(`info takes no arguments, got '${parsed.positionals.join(' ')}'\n${USAGE}`);
+  if (parsed.positionals.length > 1) throw new UsageError(`info takes at most one run directory, got '${parsed.positionals.join(' ')}'\n${USAGE}`);
+  if (parsed.positionals.length === 1) {
+    const r = runInfo(parsed.positionals[0]!);
+    console.log(parsed.values.json ? JSON.stringify(r, null, 2) : formatRunInfo(r));
+    return 0;
+  }
   const report = collectInfo();
   console.log(parsed.values.json ? JSON.stringify(report, null, 2) : formatInfo(report));
   return 0;

@@ -14,7 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   sample: { summary: 'generate text from a trained run directory', load: () => import('./sample.js') },
   chat: { summary: 'talk to a run trained on conversations: it replies in your voice', load: () => import('./chat.js') },
   prepare: { summary: 'turn a chat export into training text of your own messages', load: () => import('./prepare.js') },
-  info: { summary: 'show backends, devices and why one is unavailable', load: () => import('./info.js') },
+  info: { summary: 'show backends and devices (why one is unavailable), or what a run directory holds', load: () => import('./info.js') },
   serve: { summary: 'a local web page: sample with per-character probabilities, chat, live loss curves', load: () => import('./serve.js') },
   demo: { summary: 'train briefly on the embedded corpus and sample (npm start)', load: () => import('./demo.js') },
 };

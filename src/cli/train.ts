@@ -1,16 +1,18 @@
 // `lstm-cuda train FILE --out DIR`: train a char-rnn on a text file (src/train/trainer.ts does the work).
 // Exit codes: 0 finished; 1 error (including a NaN loss: the last good checkpoint is kept); 2 bad usage;
 // 130 interrupted by Ctrl-C (SIGINT) after saving a checkpoint that --resume continues from.
+import { existsSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseFlags, type FlagSpec, type FlagValues } from './flags.js';
 import { UsageError } from './usage_error.js';
-import { isDeviceName } from '../device.js';
+import { defaultDevice, isDeviceName } from '../device.js';
 import { withInterrupt } from './interrupt.js';
 import { trainCharRNN } from '../train/trainer.js';
 import { readRunOptions, DEFAULT_TRAIN_OPTIONS, RESUMABLE_OVERRIDES, type TrainOptions } from '../train/options.js';
 import { holdsCheckpoint } from '../checkpoint/checkpoint.js';
 import { looksLikeTurns } from '../chat/turns.js';
 import { SERVE_FLAGS, serveRun, untilInterrupted } from './serve.js';
+import { sizeDefaults } from '../train/defaults.js';
 
 const USAGE = 'usage: lstm-cuda train FILE [--out DIR] [options]   |   lstm-cuda train --resume DIR [FILE] [options]';
 const D = DEFAULT_TRAIN_OPTIONS;
@@ -21,7 +23,7 @@ const KEYS: Record<string, keyof TrainOptions> = {
   layers: 'layers', hidden: 'hidden', embed: 'embed', dropout: 'dropout', seq: 'seq', batch: 'batch', lr: 'lr',
   'lr-decay': 'lrDecay', clip: 'clip', steps: 'steps', epochs: 'epochs', minutes: 'minutes', mode: 'mode',
   vocab: 'vocab', val: 'val', device: 'device', seed: 'seed', 'eval-every': 'evalEvery', 'save-every': 'saveEvery',
-  'sample-every': 'sampleEvery', 'sample-length': 'sampleLength', quiet: 'quiet',
+  'sample-every': 'sampleEvery', 'sample-length': 'sampleLength', quiet: 'quiet', 'init-from': 'initFrom', keep: 'keep',
 };
 
 // No `default` fields: a flag left out is undefined, so that --resume can tell given flags from defaults.
@@ -53,6 +55,8 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   quiet: { type: 'boolean', help: 'no progress bar or samples' },
   serve: { type: 'boolean', help: 'also serve the page of `lstm-cuda serve` for this run (live loss curves, samples); it stays up after training until Ctrl-C' },
   ...SERVE_FLAGS,
+  'init-from': { type: 'string', help: "fine-tune: start from this run's weights and architecture (symbols it has never seen get fresh rows)" },
+  keep: { type: 'integer', min: 0, help: 'also keep the model of the last N saves as RUN/step-<step>/ (default 0)' },
 };
 
 /** Options from parsed flags: given ones only (undefined elsewhere). */
@@ -90,6 +94,14 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`'${out}' already holds a run; continue it with --resume ${out}, or overwrite it with --force`);
     }
     opts = { ...D, ...given, file, out };
+    // model and batch sizes not given: chosen from the corpus size and the device (fine-tuning: the base's)
+    const device = given.device ?? defaultDevice();
+    const sized = (['layers', 'hidden', 'embed', 'seq', 'batch', 'lr'] as const).filter((k) => given[k] === undefined && (given.initFrom === undefined || k === 'seq' || k === 'batch'));
+    if (sized.length && existsSync(file)) {
+      const { chosen, why } = sizeDefaults(statSync(file).size, device);
+      for (const k of sized) (opts as unknown as Record<string, number>)[k] = chosen[k];
+      process.stderr.write(`train: for ${why}: ${sized.map((k) => `--${k} ${chosen[k]}`).join(' ')} (give a flag to choose yourself)\n`);
+    }
     if (given.mode === undefined && looksLikeTurns(file)) {
       opts.mode = 'turns';
       process.stderr.write(`train: '${file}' is a conversation file (prepare --turns): --mode turns, the loss counts your lines only\n`);

@@ -104,10 +104,11 @@ function firstInvalidUtf8(b: Uint8Array): number {
 /**
  * Encodes a corpus given as bytes (from a file) or a string. Shapes: ids [n]; lines mode also lines[k][len].
  * `vocab` given (resume): every symbol must be in it, else an Error naming the unseen symbols.
+ * `extend` given (fine-tuning, char mode): the vocabulary is its symbols plus the corpus's.
  */
 export function encodeCorpus(
   source: Uint8Array | string,
-  opts: { vocabMode: VocabMode; dataMode: DataMode; vocab?: Vocab; what?: string },
+  opts: { vocabMode: VocabMode; dataMode: DataMode; vocab?: Vocab; extend?: Vocab; what?: string },
 ): EncodedCorpus {
   const what = opts.what ?? 'training text';
   const bytes = typeof source === 'string' ? null : source;
@@ -124,7 +125,9 @@ export function encodeCorpus(
   } else {
     const text = normaliseNewlines(bytes ? decodeUtf8Strict(bytes, what) : (source as string));
     if (text.includes('\0')) throw new Error(`${what} looks binary (contains NUL characters)`);
-    vocab ??= Vocab.fromText(text);
+    // extend (fine-tuning): the base's symbols and the corpus's, so that every base symbol keeps a row
+    const base = opts.extend ? Array.from({ length: opts.extend.stopId }, (_, i) => opts.extend!.symbol(i)).join('') : '';
+    vocab ??= Vocab.fromText(base + text);
     try {
       ids = vocab.encodeStrict(text, what);
     } catch (e) {

@@ -20,13 +20,18 @@ export interface TrainingData {
   val: Batches | null;
   /** batches per epoch of the training split */
   batchesPerEpoch: number;
+  /** symbols in the training and validation splits */
+  trainSymbols: number;
+  valSymbols: number;
+  /** turns mode: training targets the loss counts (predictions made from your lines) */
+  countedTargets?: number;
 }
 
 /**
  * Reads and batches the corpus of `opts`. `vocab`: the saved vocabulary of a resumed run (its symbols
- * stay where they are). `resumeDir`: names the run in the error when the training file has gone.
+ * stay where they are). `extend`: the base vocabulary of --init-from, grown by the corpus's symbols. `resumeDir`: names the run in the error when the training file has gone.
  */
-export function prepareData(opts: TrainOptions, env: { vocab?: Vocab; resumeDir?: string; log: (m: string) => void }): TrainingData {
+export function prepareData(opts: TrainOptions, env: { vocab?: Vocab; extend?: Vocab; resumeDir?: string; log: (m: string) => void }): TrainingData {
   const { log } = env;
   let source: Uint8Array | string;
   if (opts.file !== undefined) {
@@ -39,10 +44,11 @@ export function prepareData(opts: TrainOptions, env: { vocab?: Vocab; resumeDir?
   } else if (opts.text !== undefined) source = opts.text;
   else throw new Error('train: give a training file or text');
   const what = opts.file !== undefined ? `'${opts.file}'` : 'training text';
-  const corpus = encodeCorpus(source, { vocabMode: opts.vocab, dataMode: opts.mode, vocab: env.vocab, what });
+  const corpus = encodeCorpus(source, { vocabMode: opts.vocab, dataMode: opts.mode, vocab: env.vocab, extend: env.extend, what });
   const vocab = corpus.vocab;
   const split = splitCorpus(corpus, opts.val, opts.seed);
   let train: Batches;
+  let countedTargets: number | undefined;
   let val: Batches | null = null;
   const B = opts.batch;
   let T = opts.seq;
@@ -52,7 +58,9 @@ export function prepareData(opts: TrainOptions, env: { vocab?: Vocab; resumeDir?
     if (fit.warning) log(`warning: ${fit.warning}`);
     // turns: the loss counts only what is predicted from your lines (src/chat/turns.ts)
     const mask = (x: Int32Array, w: string) => (opts.mode === 'turns' ? turnsLossMask(x, vocab, w) : undefined);
-    train = new TextBatches(ids, fit.B, fit.T, mask(ids, what));
+    const trainMask = mask(ids, what);
+    if (trainMask) countedTargets = trainMask.reduce((a, m) => a + m, 0);
+    train = new TextBatches(ids, fit.B, fit.T, trainMask);
     const v = split.val as Int32Array;
     if (v.length >= 2) {
       const vf = fitTextShape(v.length, fit.B, fit.T, 'validation text');
@@ -71,5 +79,9 @@ export function prepareData(opts: TrainOptions, env: { vocab?: Vocab; resumeDir?
     if (v.length) val = new LineBatches(v, lb.B, T, vocab.stopId, null);
   }
   if (opts.val > 0 && !val) log('warning: the corpus is too small for a validation split; training without validation');
-  return { vocab, fingerprint: dataFingerprint(source), what, train, val, batchesPerEpoch: train.batchesPerEpoch };
+  const symbols = (x: Int32Array | Int32Array[]) => (Array.isArray(x) ? x.reduce((a, l) => a + l.length, 0) : x.length);
+  return {
+    vocab, fingerprint: dataFingerprint(source), what, train, val, batchesPerEpoch: train.batchesPerEpoch,
+    trainSymbols: symbols(split.train), valSymbols: symbols(split.val), countedTargets,
+  };
 }

@@ -24,7 +24,7 @@ export interface TrainOptions {
   seq: number;
   batch: number;
   lr: number;
-  /** lr multiplier per epoch (applied smoothly: lr · decay^(step / batchesPerEpoch)) */
+  /** lr multiplier per epoch, or per LR_DECAY_MIN_STEPS steps when an epoch is shorter (applied smoothly) */
   lrDecay: number;
   /** max global gradient norm (0 = no clipping) */
   clip: number;
@@ -42,16 +42,31 @@ export interface TrainOptions {
   sampleEvery: number;
   sampleLength: number;
   quiet: boolean;
+  /** fine-tuning: start from this run directory's weights (its architecture; new symbols get fresh rows) */
+  initFrom?: string;
+  /** keep the model of the last N saves as step-N/ beside the latest (0 = none) */
+  keep: number;
 }
 
 /** may change on --resume; lr, lrDecay and clip too (e.g. after a NaN), which departs from the original run */
-export const RESUMABLE_OVERRIDES = ['steps', 'epochs', 'minutes', 'evalEvery', 'saveEvery', 'sampleEvery', 'sampleLength', 'quiet', 'device', 'file', 'lr', 'lrDecay', 'clip'] as const;
+export const RESUMABLE_OVERRIDES = ['steps', 'epochs', 'minutes', 'evalEvery', 'saveEvery', 'sampleEvery', 'sampleLength', 'quiet', 'device', 'file', 'lr', 'lrDecay', 'clip', 'keep'] as const;
 
 export const DEFAULT_TRAIN_OPTIONS: Omit<TrainOptions, 'out'> = {
   mode: 'text', vocab: 'char', val: 0.05, layers: 2, hidden: 128, embed: 64, dropout: 0, seq: 64, batch: 32,
   lr: 2e-3, lrDecay: 0.95, clip: 5, steps: 0, epochs: 0, minutes: 0, seed: 1, evalEvery: 200, saveEvery: 500,
-  sampleEvery: 500, sampleLength: 120, quiet: false,
+  sampleEvery: 500, sampleLength: 120, quiet: false, keep: 0,
 };
+
+/**
+ * The lr decays by lrDecay per epoch, but never faster than once per this many steps: on a small corpus an
+ * epoch is a handful of steps, and a per-epoch decay would take the lr to nothing within a minute.
+ */
+export const LR_DECAY_MIN_STEPS = 1000;
+
+/** the learning rate at a step: opts.lr · lrDecay^(step / max(batchesPerEpoch, LR_DECAY_MIN_STEPS)) */
+export function lrAt(opts: Pick<TrainOptions, 'lr' | 'lrDecay'>, batchesPerEpoch: number, step: number): number {
+  return opts.lr * opts.lrDecay ** (step / Math.max(batchesPerEpoch, LR_DECAY_MIN_STEPS));
+}
 
 /** Reads the options a run directory was trained with (for resuming and for messages). */
 export function readRunOptions(dir: string): TrainOptions {

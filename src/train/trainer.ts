@@ -9,7 +9,7 @@
 // position, data position, carried hidden state), so a resumed run equals an uninterrupted one bit for bit
 // on ref. A NaN loss stops the run without touching the last checkpoint.
 import { resolve } from 'node:path';
-import { defaultDevice } from '../device.js';
+import { defaultDevice, getBackend } from '../device.js';
 import type { DeviceName } from '../backend.js';
 import { Tensor, noGrad, tidy } from '../tensor.js';
 import { crossEntropy } from '../ops/cross_entropy.js';
@@ -23,7 +23,9 @@ import { decodeTrainState, freshPosition, type RunPosition, type TrainState } fr
 import { sample } from '../sample/sample.js';
 import { ProgressBar, formatRate } from './progress.js';
 import { checkAllocation } from '../device_memory.js';
-import { resumeOptions, storedOptions, type TrainOptions } from './options.js';
+import { lrAt, resumeOptions, storedOptions, LR_DECAY_MIN_STEPS, type TrainOptions } from './options.js';
+import { initFromBase } from './init_from.js';
+import { keepHistory } from './history.js';
 import { prepareData, type TrainingData } from './data.js';
 import { RunDir } from './run_dir.js';
 
@@ -99,7 +101,7 @@ export interface Session {
  * data changed (other bytes, so other batches) continues with its weights and optimizer from the start of
  * its next epoch with a fresh recurrent state, and says so.
  */
-function setupSession(opts: TrainOptions, device: DeviceName, data: TrainingData, saved: LoadedCheckpoint | undefined, log: (m: string) => void): Session {
+function setupSession(opts: TrainOptions, device: DeviceName, data: TrainingData, saved: LoadedCheckpoint | undefined, log: (m: string) => void, base?: LoadedCheckpoint): Session {
   let model: CharRNN, adam: Adam, pos = freshPosition(), carried: LstmState | undefined;
   if (saved) {
     const st: TrainState = decodeTrainState(saved.trainState!, opts.out);
@@ -115,6 +117,12 @@ function setupSession(opts: TrainOptions, device: DeviceName, data: TrainingData
     } else if (st.carry) {
       carried = { h: Tensor.from(st.carry.h.data, st.carry.h.shape, { device }), c: Tensor.from(st.carry.c.data, st.carry.c.shape, { device }) };
     }
+  } else if (base) {
+    const init = initFromBase(base, data.vocab, { device, seed: opts.seed, dropout: opts.dropout });
+    model = init.model;
+    log(`init-from '${opts.initFrom}': its ${base.config.numLayers}×${base.config.hiddenSize} weights (step ${base.step}); ` +
+      (init.newSymbols.length ? `${init.newSymbols.length} symbol(s) it has never seen get fresh rows: ${init.newSymbols.slice(0, 20).map((x) => JSON.stringify(x)).join(' ')}` : 'every symbol of this corpus is known to it'));
+    adam = new Adam(model.parameters(), { lr: opts.lr });
   } else {
     model = new CharRNN({
       vocabSize: data.vocab.size, embedDim: opts.embed, hiddenSize: opts.hidden, numLayers: opts.layers,
@@ -144,11 +152,6 @@ function checkTrainingFits(opts: TrainOptions, device: DeviceName, data: Trainin
     'use a smaller --hidden, --layers, --embed, --batch or --seq');
 }
 
-/** the learning rate at a step: opts.lr decayed smoothly by lrDecay per epoch */
-function lrAt(opts: TrainOptions, batchesPerEpoch: number, step: number): number {
-  return opts.lr * opts.lrDecay ** (step / batchesPerEpoch);
-}
-
 /** The message of a run that stopped before its first step: which stop it had reached, and how to go on. */
 function nothingToDo(opts: TrainOptions, step: number, epoch: number): string {
   const at = `the run in '${opts.out}' is at step ${step} (epoch ${epoch.toFixed(2)})`;
@@ -168,8 +171,20 @@ export async function trainCharRNN(options: TrainOptions & { resume?: boolean },
   const device = opts.device ?? defaultDevice();
   const openRun = () => RunDir.open(opts.out, { plotTitle: `char-rnn loss (${opts.file ?? 'text'})`, command: 'train' });
   // a fresh run reads its data before it creates anything; a resumed one locks its directory before reading it
-  const early = resuming ? undefined : prepareData(opts, { log });
-  if (early) checkTrainingFits(opts, device, early);
+  let base: LoadedCheckpoint | undefined;
+  if (!resuming && opts.initFrom !== undefined) {
+    base = loadCheckpoint(opts.initFrom, { device });
+    const c = base.config;
+    Object.assign(opts, { layers: c.numLayers, hidden: c.hiddenSize, embed: c.embedDim, vocab: base.vocab.mode });
+  }
+  let early: TrainingData | undefined;
+  try {
+    early = resuming ? undefined : prepareData(opts, { log, extend: base?.vocab });
+    if (early) checkTrainingFits(opts, device, early);
+  } catch (e) {
+    base?.model.dispose();
+    throw e;
+  }
   const run = openRun();
   let session: Session | undefined;
   try {
@@ -180,18 +195,43 @@ export async function trainCharRNN(options: TrainOptions & { resume?: boolean },
     }
     try {
       const data = early ?? prepareData(opts, { vocab: saved?.vocab, resumeDir: opts.out, log });
-      session = setupSession(opts, device, data, saved, log);
+      session = setupSession(opts, device, data, saved, log, base);
     } catch (e) {
       if (!session) { saved?.model.dispose(); saved?.optimizer?.dispose(); }
       throw e;
+    } finally {
+      base?.model.dispose();
     }
     if (opts.steps === 0 && opts.epochs === 0 && opts.minutes === 0) opts.epochs = 10;
     run.startLog(resuming ? session.pos.step : undefined);
+    const be = getBackend(device);
+    run.log({ type: 'start', step: session.pos.step, time: new Date().toISOString(), device, deviceName: be.deviceName, resumed: resuming, initFrom: opts.initFrom });
+    if (!opts.quiet) log(header(session));
     return await runLoop(session, run, hooks);
   } finally {
     session?.dispose();
     run.close();
   }
+}
+
+/** the first validation and sample preview come this soon at the latest (then every evalEvery / sampleEvery steps) */
+const FIRST_LOOK_MS = 20_000;
+
+/** What is about to be trained, printed before the first step. */
+function header(s: Session): string {
+  const { opts, data, model, device } = s;
+  const c = model.config;
+  const params = model.parameters().reduce((a, p) => a + p.size, 0);
+  const chars = data.trainSymbols + data.valSymbols;
+  const bpe = data.batchesPerEpoch;
+  const perSteps = bpe >= LR_DECAY_MIN_STEPS ? 'epoch' : `${LR_DECAY_MIN_STEPS} steps (epochs are ${bpe} steps)`;
+  return [
+    `train: ${data.what}: ${chars.toLocaleString('en-US')} ${data.vocab.mode === 'byte' ? 'bytes' : 'characters'} (${data.trainSymbols.toLocaleString('en-US')} train, ${data.valSymbols.toLocaleString('en-US')} validation), ` +
+      `${data.vocab.mode} vocabulary of ${data.vocab.size} symbols, mode ${opts.mode}${data.countedTargets !== undefined ? ` (the loss counts ${data.countedTargets.toLocaleString('en-US')} predictions from your lines)` : ''}`,
+    `model: ${c.numLayers}×${c.hiddenSize} LSTM, embedding ${c.embedDim}, ${params.toLocaleString('en-US')} parameters on ${device} (${getBackend(device).deviceName})`,
+    `batches: ${data.train.B}×${data.train.T}, ${bpe} steps per epoch; lr ${opts.lr} ×${opts.lrDecay} per ${perSteps}; ` +
+      `${opts.evalEvery > 0 ? `validation every ${opts.evalEvery} steps` : 'no validation'}, ${opts.sampleEvery > 0 ? `a sample every ${opts.sampleEvery}` : 'no samples'} (the first of each within ${FIRST_LOOK_MS / 1000} s)`,
+  ].join('\n');
 }
 
 /** The training loop over a session, writing into the run directory. */
@@ -206,7 +246,10 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
     run: { ...rs }, dropoutRng: model.lstm.rngState(), data: data.fingerprint, options: runOptions, vocabSize: vocab.size,
     carry: s.carried ? { h: toHost(s.carried.h), c: toHost(s.carried.c) } : undefined,
   });
-  const saveLatest = () => run.saveLatest({ model, vocab, mode: opts.mode, optimizer: adam, state: state() });
+  const saveLatest = () => {
+    run.saveLatest({ model, vocab, mode: opts.mode, optimizer: adam, state: state() });
+    if (opts.keep > 0) keepHistory(opts.out, opts.keep, { model, vocab, mode: opts.mode, step: rs.step });
+  };
 
   const bar = new ProgressBar(hooks.stream ?? process.stderr, 10, !opts.quiet);
   const t0 = Date.now();
@@ -251,6 +294,8 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
   let status: TrainResult['status'] = 'done';
   let message = '';
   const signal = hooks.signal ?? { interrupted: false };
+  // the first validation and the first sample come after FIRST_LOOK_MS at the latest, whatever the step
+  let evaluated = false, previewed = false, tenth = lrAt(opts, bpe, rs.step) < opts.lr / 10;
   for (;;) {
     if (signal.interrupted) { status = 'interrupted'; break; }
     if (opts.steps > 0 && rs.step >= opts.steps) break;
@@ -262,6 +307,10 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
     if (batch.reset) { disposeLstmState(s.carried); s.carried = undefined; }
     const lr = lrAt(opts, bpe, rs.step);
     adam.lr = lr;
+    if (!tenth && lr < opts.lr / 10) {
+      tenth = true;
+      (hooks.log ?? ((m: string) => bar.print(m)))(`note: the learning rate decayed past a tenth of --lr (${lr.toExponential(2)} at step ${rs.step}, epoch ${rs.epoch}); raise --lr-decay (now ${opts.lrDecay}) to keep it higher`);
+    }
     const r = tidy(() => {
       const x = Tensor.from(batch.x, [batch.T, batch.B], { dtype: 'int32', device });
       const y = Tensor.from(batch.y, [batch.T * batch.B], { dtype: 'int32', device });
@@ -305,9 +354,10 @@ async function runLoop(s: Session, run: RunDir, hooks: TrainHooks): Promise<Trai
     run.trainPoints.push({ step: rs.step, loss: r.loss });
     run.log({ type: 'train', step: rs.step, epoch: rs.epoch + rs.batchIndex / bpe, loss: r.loss, lr, gradNorm, tokens: batch.count, ms: dt });
 
-    if (opts.evalEvery > 0 && rs.step % opts.evalEvery === 0) { runEval(); run.writePlot(); }
+    const early = Date.now() - t0 >= FIRST_LOOK_MS;
+    if (opts.evalEvery > 0 && (rs.step % opts.evalEvery === 0 || (!evaluated && early))) { runEval(); run.writePlot(); evaluated = true; }
     if (opts.saveEvery > 0 && rs.step % opts.saveEvery === 0) saveLatest();
-    if (opts.sampleEvery > 0 && rs.step % opts.sampleEvery === 0) preview();
+    if (opts.sampleEvery > 0 && (rs.step % opts.sampleEvery === 0 || (!previewed && early))) { preview(); previewed = true; }
     bar.update(fields());
     await new Promise((res) => setImmediate(res));
   }
