@@ -16,7 +16,7 @@ STEPS=${STEPS:-400}
 CLI="node dist/cli/main.js"
 mkdir -p "$W"
 mkdir -p bench/data && node build/bench/chat_corpus.js bench/data/chat-export.txt
-$CLI prepare bench/data/chat-export.txt --me "Alex Kim" --turns --out "$W/chat.txt"
+$CLI prepare bench/data/chat-export.txt --me "Alex Kim" --turns --out "$W/chat.txt" --force
 node --input-type=module -e "import { demoCorpus } from './dist/cli/demo.js'; import { writeFileSync } from 'node:fs'; writeFileSync('$W/english.txt', demoCorpus(400000));"
 ARCH="--layers 1 --hidden 128 --embed 32 --seq 64 --batch 16"
 $CLI train "$W/english.txt" --out "$W/base" $ARCH --lr 1e-2 --minutes 3 --seed 1 --quiet --force
