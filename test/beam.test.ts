@@ -2,6 +2,7 @@
 // and byte vocabularies); for K > 1 the hypotheses are distinct, ranked by logProb / length, and each
 // logProb equals the teacher-forced log-probability of its tokens under the model.
 import test from 'tape';
+import '../src/ops/methods.js'; // t.reshape, ...
 import { Tensor, noGrad } from '../src/tensor.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { CharRNN } from '../src/nn/char_rnn.js';

@@ -4,6 +4,7 @@
 // a trained model answers each of Sam's messages with Alex's reply and ends its turn (chat --reply, greedy);
 // a session carries its state (a replayed history gives the same reply as the live session).
 import test from 'tape';
+import '../src/ops/methods.js'; // t.reshape, ...
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

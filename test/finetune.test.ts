@@ -3,6 +3,7 @@
 // never faster than once per LR_DECAY_MIN_STEPS steps, with a note when it falls past a tenth; --keep N
 // keeps step-N/ model checkpoints; `info RUN` reports what the run holds; sample(checkpoint) takes the mode.
 import test from 'tape';
+import '../src/ops/methods.js'; // t.reshape, ...
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

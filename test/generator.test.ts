@@ -2,6 +2,7 @@
 // its logp/entropy are those of the renormalised distribution; --raw-bytes keeps the old behaviour (which
 // does produce invalid UTF-8: the check below could fail). The UTF-8 state machine against TextDecoder.
 import test from 'tape';
+import '../src/ops/methods.js'; // t.reshape, ...
 import { CharRNN } from '../src/nn/char_rnn.js';
 import { Vocab } from '../src/text/vocab.js';
 import { sample } from '../src/sample/sample.js';
