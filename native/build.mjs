@@ -102,6 +102,10 @@ function buildEmu() {
   const dir = nodedir();
   const common = dir ? [`--nodedir=${dir}`] : [];
   // configure + build, never `rebuild`: node-gyp's clean would delete all of build/ (the TS test build too).
+  console.log(
+    'lstm-cuda: building the cpu addon (the native CPU backend, the default device without a GPU) and the emu addon ' +
+      '(the CUDA kernels on the emulator, for tests) with node-gyp and g++: about 40 s on 2 idle cores',
+  );
   return timed('emu and cpu', { emu: EMU_ADDON, cpu: CPU_ADDON }, LOGS.emu, () =>
     runLogged(
       [
@@ -133,6 +137,10 @@ function buildCuda() {
     rmSync(cache);
     rmSync(join(root, 'build/cuda/CMakeFiles'), { recursive: true, force: true });
   }
+  console.log(
+    'lstm-cuda: building the cuda addon (the kernels for NVIDIA GPUs; compiled even without a GPU so they are checked) ' +
+      'with nvcc: about 1 min on 2 idle cores; LSTM_CUDA_SKIP_CUDA=1 npm install skips it',
+  );
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const env = { ...process.env, CMAKE_BUILD_PARALLEL_LEVEL: jobs };
   // LSTM_CUDA_ARCHS (e.g. "90a-real") replaces the default 80-real;90-real;90a-real;90-virtual
