@@ -108,6 +108,39 @@ __device__ __forceinline__ void store_tile(float* __restrict__ S, int tid,
   }
 }
 
+// The K loop of the tile, mid and skinny kernels, over the TK-wide K tiles of [kbeg, kend): for each, this
+// thread's share of the A tile (TK×TM at row m0 of op(A)) and of the B tile (TK×TN at column n0 of op(B))
+// goes into the k-major shared tiles As[k*LDSA + m] and Bs[k*LDSB + n] (TF32: rounded once, on the way
+// in), the block waits, the next tile's global loads are issued (in flight during body's FMAs), body()
+// computes on the shared tiles, and the block waits again before they are overwritten.
+template <bool TA, bool TB, int TK, int TM, int TN, int NT, int LDSA, int LDSB, bool TF32, class Body>
+__device__ __forceinline__ void gemm_k_loop(const float* __restrict__ A, int lda, int m0, int M,
+                                            const float* __restrict__ B, int ldb, int n0, int N, int kbeg,
+                                            int kend, int tid, float* As, float* Bs, Body&& body) {
+  using TA_ = Tile<TK, TM, NT>;
+  using TB_ = Tile<TK, TN, NT>;
+  float va[TA_::PER_THREAD], vb[TB_::PER_THREAD];
+  fetch_tile<TK, TM, NT, !TA>(A, lda, m0, M, kbeg, kend, tid, va);
+  fetch_tile<TK, TN, NT, TB>(B, ldb, n0, N, kbeg, kend, tid, vb);
+  for (int k0 = kbeg; k0 < kend; k0 += TK) {
+    if constexpr (TF32) {
+      GEMM_UNROLL
+      for (int r = 0; r < TA_::PER_THREAD; ++r) va[r] = nvcuda::wmma::__float_to_tf32(va[r]);
+      GEMM_UNROLL
+      for (int r = 0; r < TB_::PER_THREAD; ++r) vb[r] = nvcuda::wmma::__float_to_tf32(vb[r]);
+    }
+    store_tile<TK, TM, NT, !TA, LDSA>(As, tid, va);
+    store_tile<TK, TN, NT, TB, LDSB>(Bs, tid, vb);
+    __syncthreads();  // tiles complete before anyone reads them
+    if (k0 + TK < kend) {  // next tile's loads in flight during this tile's FMAs
+      fetch_tile<TK, TM, NT, !TA>(A, lda, m0, M, k0 + TK, kend, tid, va);
+      fetch_tile<TK, TN, NT, TB>(B, ldb, n0, N, k0 + TK, kend, tid, vb);
+    }
+    body();
+    __syncthreads();  // everyone done reading before the next tile overwrites
+  }
+}
+
 // grid: (ceil(M/(16R)), ceil(N/(16R))); block: 256 = 16×16 threads; block tile 16R × 16R (the launcher
 // uses R = 1, 16×16, for problems too small for the mid kernel), K tiles of 128/R: each thread loads 8 floats
 // of each operand per tile, so small (latency-bound) problems make few, wide round trips, and the next
@@ -134,32 +167,21 @@ __global__ void __launch_bounds__(TILE_THREADS, 2)  // ≤ 128 registers: 2 bloc
     GEMM_UNROLL
     for (int j = 0; j < R; ++j) acc[i][j] = 0.f;
 
-  using T = Tile<TILE_K, TM, TILE_THREADS>;
-  float va[T::PER_THREAD], vb[T::PER_THREAD];
-  fetch_tile<TILE_K, TM, TILE_THREADS, !TA>(A, lda, m0, M, 0, K, tid, va);
-  fetch_tile<TILE_K, TM, TILE_THREADS, TB>(B, ldb, n0, N, 0, K, tid, vb);
-  for (int k0 = 0; k0 < K; k0 += TILE_K) {
-    store_tile<TILE_K, TM, TILE_THREADS, !TA, LDS>(&As[0][0], tid, va);
-    store_tile<TILE_K, TM, TILE_THREADS, TB, LDS>(&Bs[0][0], tid, vb);
-    __syncthreads();  // tiles complete before anyone reads them
-    if (k0 + TILE_K < K) {  // next tile's loads in flight during this tile's FMAs
-      fetch_tile<TILE_K, TM, TILE_THREADS, !TA>(A, lda, m0, M, k0 + TILE_K, K, tid, va);
-      fetch_tile<TILE_K, TM, TILE_THREADS, TB>(B, ldb, n0, N, k0 + TILE_K, K, tid, vb);
-    }
-    GEMM_UNROLL
-    for (int kk = 0; kk < TILE_K; ++kk) {
-      float a[R], b[R];
-      GEMM_UNROLL
-      for (int i = 0; i < R; ++i) a[i] = As[kk][ty + 16 * i];
-      GEMM_UNROLL
-      for (int j = 0; j < R; ++j) b[j] = Bs[kk][tx + 16 * j];
-      GEMM_UNROLL
-      for (int i = 0; i < R; ++i)
+  gemm_k_loop<TA, TB, TILE_K, TM, TM, TILE_THREADS, LDS, LDS, false>(
+      A, lda, m0, M, B, ldb, n0, N, 0, K, tid, &As[0][0], &Bs[0][0], [&] {
         GEMM_UNROLL
-        for (int j = 0; j < R; ++j) acc[i][j] += a[i] * b[j];
-    }
-    __syncthreads();  // everyone done reading before the next tile overwrites
-  }
+        for (int kk = 0; kk < TILE_K; ++kk) {
+          float a[R], b[R];
+          GEMM_UNROLL
+          for (int i = 0; i < R; ++i) a[i] = As[kk][ty + 16 * i];
+          GEMM_UNROLL
+          for (int j = 0; j < R; ++j) b[j] = Bs[kk][tx + 16 * j];
+          GEMM_UNROLL
+          for (int i = 0; i < R; ++i)
+            GEMM_UNROLL
+            for (int j = 0; j < R; ++j) acc[i][j] += a[i] * b[j];
+        }
+      });
 
   GEMM_UNROLL
   for (int i = 0; i < R; ++i) {
@@ -336,59 +358,41 @@ __global__ void __launch_bounds__(MID_THREADS, TF32 ? 1 : 2)  // stated: else pt
     GEMM_UNROLL
     for (int j = 0; j < 4; ++j) acc[i][j] = 0.f;
 
-  using T = Tile<MID_K, MID_T, MID_THREADS>;
-  float va[T::PER_THREAD], vb[T::PER_THREAD];
-  fetch_tile<MID_K, MID_T, MID_THREADS, !TA>(A, lda, m0, M, kbeg, kend, tid, va);
-  fetch_tile<MID_K, MID_T, MID_THREADS, TB>(B, ldb, n0, N, kbeg, kend, tid, vb);
   const int warp = tid / 32, wm = warp % 4, wn = warp / 4;  // TF32: the warp's 16×32 piece of the tile
   nvcuda::wmma::fragment<nvcuda::wmma::accumulator, 16, 16, 8, float> cf[2];
   if constexpr (TF32) {
     nvcuda::wmma::fill_fragment(cf[0], 0.f);
     nvcuda::wmma::fill_fragment(cf[1], 0.f);
   }
-  for (int k0 = kbeg; k0 < kend; k0 += MID_K) {
-    if constexpr (TF32) {  // round once, on the way into shared memory
-      GEMM_UNROLL
-      for (int r = 0; r < T::PER_THREAD; ++r) {
-        va[r] = nvcuda::wmma::__float_to_tf32(va[r]);
-        vb[r] = nvcuda::wmma::__float_to_tf32(vb[r]);
-      }
-    }
-    store_tile<MID_K, MID_T, MID_THREADS, !TA, MID_LDS>(&As[0][0], tid, va);
-    store_tile<MID_K, MID_T, MID_THREADS, TB, MID_LDS>(&Bs[0][0], tid, vb);
-    __syncthreads();  // tiles complete before anyone reads them
-    if (k0 + MID_K < kend) {  // next tile's loads in flight during this tile's FMAs
-      fetch_tile<MID_K, MID_T, MID_THREADS, !TA>(A, lda, m0, M, k0 + MID_K, kend, tid, va);
-      fetch_tile<MID_K, MID_T, MID_THREADS, TB>(B, ldb, n0, N, k0 + MID_K, kend, tid, vb);
-    }
-    if constexpr (TF32) {
-      GEMM_UNROLL
-      for (int kk = 0; kk < MID_K; kk += 8) {
-        nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 8, nvcuda::wmma::precision::tf32,
-                               nvcuda::wmma::col_major> af;  // (m, k) at As[k][m]
-        nvcuda::wmma::load_matrix_sync(af, &As[kk][16 * wm], MID_LDS);
-        GEMM_UNROLL
-        for (int j = 0; j < 2; ++j) {
-          nvcuda::wmma::fragment<nvcuda::wmma::matrix_b, 16, 16, 8, nvcuda::wmma::precision::tf32,
-                                 nvcuda::wmma::row_major> bf;  // (k, n) at Bs[k][n]
-          nvcuda::wmma::load_matrix_sync(bf, &Bs[kk][32 * wn + 16 * j], MID_LDS);
-          nvcuda::wmma::mma_sync(cf[j], af, bf, cf[j]);
-        }
-      }
-    } else {
-      GEMM_UNROLL
-      for (int kk = 0; kk < MID_K; ++kk) {
-        const float4 a4 = *reinterpret_cast<const float4*>(&As[kk][4 * ty]);
-        const float4 b4 = *reinterpret_cast<const float4*>(&Bs[kk][4 * tx]);
-        const float a[4] = {a4.x, a4.y, a4.z, a4.w}, b[4] = {b4.x, b4.y, b4.z, b4.w};
-        GEMM_UNROLL
-        for (int i = 0; i < 4; ++i)
+  gemm_k_loop<TA, TB, MID_K, MID_T, MID_T, MID_THREADS, MID_LDS, MID_LDS, TF32>(
+      A, lda, m0, M, B, ldb, n0, N, kbeg, kend, tid, &As[0][0], &Bs[0][0], [&] {
+        if constexpr (TF32) {
           GEMM_UNROLL
-          for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
-      }
-    }
-    __syncthreads();  // everyone done reading before the next tile overwrites
-  }
+          for (int kk = 0; kk < MID_K; kk += 8) {
+            nvcuda::wmma::fragment<nvcuda::wmma::matrix_a, 16, 16, 8, nvcuda::wmma::precision::tf32,
+                                   nvcuda::wmma::col_major> af;  // (m, k) at As[k][m]
+            nvcuda::wmma::load_matrix_sync(af, &As[kk][16 * wm], MID_LDS);
+            GEMM_UNROLL
+            for (int j = 0; j < 2; ++j) {
+              nvcuda::wmma::fragment<nvcuda::wmma::matrix_b, 16, 16, 8, nvcuda::wmma::precision::tf32,
+                                     nvcuda::wmma::row_major> bf;  // (k, n) at Bs[k][n]
+              nvcuda::wmma::load_matrix_sync(bf, &Bs[kk][32 * wn + 16 * j], MID_LDS);
+              nvcuda::wmma::mma_sync(cf[j], af, bf, cf[j]);
+            }
+          }
+        } else {
+          GEMM_UNROLL
+          for (int kk = 0; kk < MID_K; ++kk) {
+            const float4 a4 = *reinterpret_cast<const float4*>(&As[kk][4 * ty]);
+            const float4 b4 = *reinterpret_cast<const float4*>(&Bs[kk][4 * tx]);
+            const float a[4] = {a4.x, a4.y, a4.z, a4.w}, b[4] = {b4.x, b4.y, b4.z, b4.w};
+            GEMM_UNROLL
+            for (int i = 0; i < 4; ++i)
+              GEMM_UNROLL
+              for (int j = 0; j < 4; ++j) acc[i][j] += a[i] * b[j];
+          }
+        }
+      });
   if constexpr (TF32) {  // accumulators -> the 4×4 per-thread layout, through shared memory
     float(*Cs)[MID_LDS] = reinterpret_cast<float(*)[MID_LDS]>(gemm_smem);  // [MID_T][MID_LDS]
     GEMM_UNROLL
@@ -470,26 +474,15 @@ __global__ void __launch_bounds__(SKINNY_THREADS, 1)  // few blocks: registers o
   GEMM_UNROLL
   for (int m = 0; m < MM; ++m) acc[m] = 0.f;
 
-  float va[Tile<SKINNY_K, MM, SKINNY_THREADS>::PER_THREAD];
-  float vb[Tile<SKINNY_K, SKINNY_N, SKINNY_THREADS>::PER_THREAD];
-  fetch_tile<SKINNY_K, MM, SKINNY_THREADS, !TA>(A, lda, 0, M, 0, K, tid, va);
-  fetch_tile<SKINNY_K, SKINNY_N, SKINNY_THREADS, TB>(B, ldb, n0, N, 0, K, tid, vb);
-  for (int k0 = 0; k0 < K; k0 += SKINNY_K) {
-    store_tile<SKINNY_K, MM, SKINNY_THREADS, !TA, MM>(&As[0][0], tid, va);
-    store_tile<SKINNY_K, SKINNY_N, SKINNY_THREADS, TB, SKINNY_N + 1>(&Bs[0][0], tid, vb);
-    __syncthreads();  // tiles complete before anyone reads them
-    if (k0 + SKINNY_K < K) {  // next tile's loads in flight during this tile's FMAs
-      fetch_tile<SKINNY_K, MM, SKINNY_THREADS, !TA>(A, lda, 0, M, k0 + SKINNY_K, K, tid, va);
-      fetch_tile<SKINNY_K, SKINNY_N, SKINNY_THREADS, TB>(B, ldb, n0, N, k0 + SKINNY_K, K, tid, vb);
-    }
-    GEMM_UNROLL
-    for (int kk = group * SKINNY_KPG; kk < (group + 1) * SKINNY_KPG; ++kk) {
-      const float b = Bs[kk][lane];
-      GEMM_UNROLL
-      for (int m = 0; m < MM; ++m) acc[m] += As[kk][m] * b;
-    }
-    __syncthreads();  // everyone done reading before the next tile overwrites
-  }
+  gemm_k_loop<TA, TB, SKINNY_K, MM, SKINNY_N, SKINNY_THREADS, MM, SKINNY_N + 1, false>(
+      A, lda, 0, M, B, ldb, n0, N, 0, K, tid, &As[0][0], &Bs[0][0], [&] {
+        GEMM_UNROLL
+        for (int kk = group * SKINNY_KPG; kk < (group + 1) * SKINNY_KPG; ++kk) {
+          const float b = Bs[kk][lane];
+          GEMM_UNROLL
+          for (int m = 0; m < MM; ++m) acc[m] += As[kk][m] * b;
+        }
+      });
 
   GEMM_UNROLL
   for (int m = 0; m < MM; ++m) partial[group][m][lane] = acc[m];
