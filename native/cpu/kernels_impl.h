@@ -22,8 +22,9 @@
 //                 nonlinearity and cell update (the epilogue). Backward: per step one phase whose task
 //                 computes its block of dh_{t-1} = dgates[t]·W_hh and then the gate backward of step t-1
 //                 for that block; then the weight GEMMs and the bias sums. Batches ≤ 4 use dot products.
-//   the rest      softmax + cross-entropy, Adam, SGD, elementwise ops and double-accumulated reductions
-//                 over fixed chunks (thread-count independent).
+//   the rest      softmax + cross-entropy, Adam and SGD (per-element math: kernels/adam_update.cuh),
+//                 elementwise ops and double-accumulated reductions over fixed chunks (thread-count
+//                 independent).
 // Scratch slots (cpu_scratch): 0 GEMM B panels, 1 LSTM packed W_hh, 2 small-batch row copies.
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,7 @@
 #ifndef __forceinline__
 #define __forceinline__ inline __attribute__((always_inline))
 #endif
+#include "adam_update.cuh"
 #include "lstm_gates.cuh"
 
 namespace CPU_ISA {
@@ -703,17 +705,9 @@ void chunked(int n, const F& f) {
 int adam_step_impl(int n, float* param, const float* grad, float* m, float* v, float lr, float beta1, float beta2,
                    float eps, float weight_decay, bool decoupled, float bc1, float bc2) {
   if (n <= 0) return kOk;
-  const float step_size = lr / bc1, sqrt_bc2 = __builtin_sqrtf(bc2);
-  const float decay = decoupled ? 1.f - lr * weight_decay : 1.f, l2 = decoupled ? 0.f : weight_decay;
+  const AdamStep s = adam_step_scalars(lr, beta1, beta2, eps, weight_decay, decoupled, bc1, bc2);
   chunked(n, [&](int i0, int i1) {
-    for (int i = i0; i < i1; ++i) {
-      const float p = param[i], g = grad[i] + l2 * p;
-      const float mi = beta1 * m[i] + (1.f - beta1) * g;
-      const float vi = beta2 * v[i] + (1.f - beta2) * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      param[i] = p * decay - step_size * (mi / (__builtin_sqrtf(vi) / sqrt_bc2 + eps));
-    }
+    for (int i = i0; i < i1; ++i) adam_update(param[i], grad[i], m[i], v[i], s);
   });
   return kOk;
 }
@@ -722,15 +716,7 @@ int sgd_step_impl(int n, float* param, const float* grad, float* buf, float lr, 
                   bool first) {
   if (n <= 0) return kOk;
   chunked(n, [&](int i0, int i1) {
-    for (int i = i0; i < i1; ++i) {
-      const float p = param[i];
-      float g = grad[i] + weight_decay * p;
-      if (buf) {
-        g = first ? g : momentum * buf[i] + g;
-        buf[i] = g;
-      }
-      param[i] = p - lr * g;
-    }
+    for (int i = i0; i < i1; ++i) sgd_update(param[i], grad[i], buf ? buf + i : nullptr, lr, momentum, weight_decay, first);
   });
   return kOk;
 }
