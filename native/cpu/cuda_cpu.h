@@ -2,23 +2,15 @@
 // CPU build (g++ -DLSTM_CUDA_CPU): memory is host memory (64-byte aligned), every "async" call runs
 // synchronously, the one stream is a token, and the device is this machine's CPU. The kernels of this
 // build are native C++ (native/cpu/*.cc), not the .cu files, so nothing here launches anything.
-// Also defines the CUDA qualifiers (__host__, __device__, __forceinline__) so that kernels/*.cuh headers
-// shared with the .cu kernels (the gate math, the RNG) compile as plain C++.
+// Also brings the CUDA qualifiers (cuda_qualifiers.h) so that kernels/*.cuh headers shared with the .cu
+// kernels compile as plain C++.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef __host__
-#define __host__
-#endif
-#ifndef __device__
-#define __device__
-#endif
-#ifndef __forceinline__
-#define __forceinline__ inline __attribute__((always_inline))
-#endif
+#include "cuda_qualifiers.h"
 
 enum cudaError_t {
   cudaSuccess = 0,

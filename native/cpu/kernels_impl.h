@@ -33,16 +33,7 @@
 #include "cpu_kernels.h"
 #include "thread_pool.h"
 
-// the CUDA qualifiers of the shared kernels/*.cuh headers, as plain C++
-#ifndef __host__
-#define __host__
-#endif
-#ifndef __device__
-#define __device__
-#endif
-#ifndef __forceinline__
-#define __forceinline__ inline __attribute__((always_inline))
-#endif
+#include "cuda_qualifiers.h"  // for the shared kernels/*.cuh headers below
 #include "adam_update.cuh"
 #include "lstm_gates.cuh"
 
