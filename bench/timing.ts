@@ -2,12 +2,12 @@
 // context (backend, repeats, quick sizes), the standard configs (mirrored by bench/torch_reference.py), the
 // checks that run BEFORE timing, and the timing itself.
 //
-// Timing: the Backend has no event API, so a sample is a host timer (process.hrtime) around `inner`
-// back-to-back calls, with backend.synchronize() before the start and after the stop (queued device work is
-// then inside the sample and nothing else is). Short work (a kernel of microseconds) runs `inner` times per
-// sample, chosen after warm-up so that one sample lasts ≥ minSampleMs, which keeps the synchronize and
-// timer overhead out of the per-call time. Every line reports the median, p10/p90 and min/max over the
-// samples. If the addon exposes CUDA events later, `measure` is the one place to swap them in.
+// Timing: a sample is the device time (Backend.recordEvent / elapsedMs: cudaEvents on cuda, the emulator's
+// clock on emu, a steady clock on cpu and ref) from an event recorded before `inner` back-to-back calls to
+// one recorded after them, with backend.synchronize() first so that earlier work is not inside it. Short
+// work (a kernel of microseconds) runs `inner` times per sample, chosen after warm-up so that one sample
+// lasts ≥ minSampleMs, which keeps the event overhead out of the per-call time. Every line reports the
+// median, p10/p90 and min/max over the samples.
 import type { Backend, DType, DeviceName } from '../src/backend.js';
 import { RngStream } from '../src/rng.js';
 import { randomValues } from '../src/tensor.js';
@@ -127,13 +127,13 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** Milliseconds from backend.synchronize() to `inner` calls of fn and synchronize() again, per call. */
+/** Device milliseconds per call of `inner` calls of fn, between two events (after a synchronize). */
 function sample(be: Backend, fn: (i: number) => void, first: number, inner: number): number {
   be.synchronize();
-  const t0 = process.hrtime.bigint();
+  const start = be.recordEvent();
   for (let k = 0; k < inner; k++) fn(first + k);
-  be.synchronize();
-  return Number(process.hrtime.bigint() - t0) / 1e6 / inner;
+  const end = be.recordEvent();
+  return be.elapsedMs(start, end) / inner;
 }
 
 /**

@@ -26,6 +26,7 @@
 // loop is the same for all four transpose combinations; only the tile loader's index order changes.
 #include "gemm.cuh"
 
+#include <atomic>
 #include <stdlib.h>
 #include <string.h>
 #ifndef LSTM_CUDA_EMU
@@ -581,21 +582,40 @@ cudaError_t gemm_launch(GemmMath math, int M, int N, int K, float alpha, const f
 
 // ----------------------------------------------------------------------------------------- launcher
 
-// The math mode (gemm.cuh): LSTM_CUDA_TF32, read at every call so a process can switch it.
-GemmMath gemm_math(bool lstm) {
+// The math mode (gemm.cuh): one process-wide setting, -1 until it is first read from the environment.
+static std::atomic<int> tf32_mode_setting{-1};
+
+static Tf32Mode tf32_mode_from_env() {
   const char* override_ = getenv("NVIDIA_TF32_OVERRIDE");  // NVIDIA's switch for cuBLAS/cuDNN: 0 = off
-  if (override_ != nullptr && strcmp(override_, "0") == 0) return GemmMath::fp32;
+  if (override_ != nullptr && strcmp(override_, "0") == 0) return Tf32Mode::off;
   const char* v = getenv("LSTM_CUDA_TF32");
   if (v == nullptr || *v == '\0') {
 #ifdef LSTM_CUDA_EMU
-    return GemmMath::fp32;  // the emu suite checks exact fp32 against the reference
+    return Tf32Mode::off;  // the emu suite checks exact fp32 against the reference
 #else
-    return lstm ? GemmMath::tf32 : GemmMath::fp32;  // PyTorch's default: cuDNN RNNs in TF32, matmuls exact
+    return Tf32Mode::lstm;  // PyTorch's default: cuDNN RNNs in TF32, matmuls exact
 #endif
   }
-  if (strcmp(v, "lstm") == 0) return lstm ? GemmMath::tf32 : GemmMath::fp32;
-  if (strcmp(v, "1") == 0 || strcmp(v, "all") == 0) return GemmMath::tf32;
-  return GemmMath::fp32;  // "0" and anything else
+  if (strcmp(v, "lstm") == 0) return Tf32Mode::lstm;
+  if (strcmp(v, "1") == 0 || strcmp(v, "all") == 0) return Tf32Mode::all;
+  return Tf32Mode::off;  // "0", "fp32" and anything else
+}
+
+Tf32Mode gemm_tf32_mode() {
+  int m = tf32_mode_setting.load();
+  if (m < 0) {
+    int expected = -1;
+    tf32_mode_setting.compare_exchange_strong(expected, (int)tf32_mode_from_env());
+    m = tf32_mode_setting.load();
+  }
+  return (Tf32Mode)m;
+}
+
+void gemm_set_tf32_mode(Tf32Mode mode) { tf32_mode_setting.store((int)mode); }
+
+GemmMath gemm_math(bool lstm) {
+  const Tf32Mode m = gemm_tf32_mode();
+  return m == Tf32Mode::all || (m == Tf32Mode::lstm && lstm) ? GemmMath::tf32 : GemmMath::fp32;
 }
 
 // C[M,N] = alpha·op(A)·op(B) + beta·C in the given math mode (gemm.cuh).
@@ -611,8 +631,8 @@ cudaError_t gemm_with(GemmMath math, bool trans_a, bool trans_b, int M, int N, i
                  : gemm_launch<false, false>(math, M, N, K, alpha, A, B, beta, C, stream);
 }
 
-// C[M,N] = alpha·op(A)·op(B) + beta·C (see lstm_cuda.h), in gemm_math(false): exact fp32 unless
-// LSTM_CUDA_TF32=1.
+// C[M,N] = alpha·op(A)·op(B) + beta·C (see lstm_cuda.h), in gemm_math(false): exact fp32 unless the
+// mode is all.
 //   A: in [M,K], or [K,M] when trans_a   B: in [K,N], or [N,K] when trans_b
 //   C: in/out [M,N] (with beta == 0 its old contents are never read, NaN included)
 cudaError_t gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,

@@ -10,7 +10,7 @@
 // Kernels:   lstm_gates_forward_kernel, lstm_gates_backward_kernel (one thread per (b, j), all 4 gates)
 // Launchers: lstm_gates_forward, lstm_gates_backward, lstm_forward, lstm_backward_workspace_floats,
 //            lstm_backward. GEMMs go through gemm_with(gemm_math(true), ...) (gemm.cu: TF32 on the cuda
-//            build unless LSTM_CUDA_TF32=0, see gemm.cuh), the bias reduction through sum_rows()
+//            build unless the math mode is off, see gemm.cuh), the bias reduction through sum_rows()
 //            (elementwise.cu).
 //
 // Gate order i, f, g, o (PyTorch); the activations overwrite the pre-activations in `gates`:

@@ -15,6 +15,28 @@ export interface Storage {
   readonly length: number;
 }
 
+/** A point in a backend's stream of work (Backend.recordEvent): opaque, compared only by elapsedMs. */
+export interface DeviceEvent {
+  readonly backend: DeviceName;
+}
+
+/**
+ * Which GEMMs run on TF32 tensor cores (10-bit mantissa operands, fp32 accumulation): 'fp32' none (exact);
+ * 'lstm' the LSTM layer's (PyTorch's default on the same GPU: cuDNN RNNs in TF32, matmuls exact); 'all'
+ * every GEMM. One setting per backend (process-wide); its initial value comes from LSTM_CUDA_TF32 (0|lstm|all;
+ * unset: lstm on cuda, fp32 on emu). ref and cpu compute fp32 only.
+ */
+export type MathMode = 'fp32' | 'lstm' | 'all';
+export const MATH_MODES: readonly MathMode[] = ['fp32', 'lstm', 'all'];
+
+/** A captured CUDA graph (Backend.captureGraph): replayed with replayGraph, freed with dispose(). */
+export interface DeviceGraph {
+  /** the graph's nodes (kernel launches and copies) */
+  readonly nodes: number;
+  /** frees the graph (idempotent); replaying it afterwards throws */
+  dispose(): void;
+}
+
 /** Live-allocation counters (the native caching allocator exposes its own; ref counts storages). */
 export interface MemoryStats {
   /** storages allocated and not yet freed */
@@ -73,4 +95,52 @@ export interface Backend extends Kernels {
   memory(): MemoryStats;
   /** waits for queued work (no-op on ref) */
   synchronize(): void;
+
+  /**
+   * Records an event after the work queued so far, for timing the device rather than the host: cuda a
+   * cudaEvent on the backend's stream; emu the emulator's clock; cpu and ref a steady clock (their work
+   * has finished when a call returns).
+   */
+  recordEvent(): DeviceEvent;
+  /** Milliseconds of device time from start to end (events of this backend); waits until end has happened. */
+  elapsedMs(start: DeviceEvent, end: DeviceEvent): number;
+
+  /**
+   * Copies elements [srcStart, srcStart + n) of src to [dstStart, dstStart + n) of dst (same dtype, any; the
+   * ranges must lie inside the storages; src and dst may be the same storage if the ranges do not overlap).
+   * Queued on the device like a kernel, so a graph captures it.
+   */
+  copyElements(src: Storage, srcStart: number, dst: Storage, dstStart: number, n: number): void;
+
+  /** true where captureGraph works (cuda, emu); ref and cpu have no graphs: run the work again instead */
+  readonly hasGraphs: boolean;
+  /**
+   * Runs fn with the backend's stream capturing (cudaStreamBeginCapture .. EndCapture, instantiated): the
+   * kernels and copies fn queues are recorded, NOT run, and replayGraph runs them again with the same
+   * arguments and storages. Inside fn nothing may reach the host: alloc, upload, download, free and
+   * synchronize throw, and so does any CUDA call the capture refuses (the graph is then not made). The
+   * caller keeps every storage the graph uses alive (and unchanged in size) while it may be replayed.
+   */
+  captureGraph(fn: () => void): DeviceGraph;
+  /** Queues one replay of a graph of this backend (cudaGraphLaunch). */
+  replayGraph(g: DeviceGraph): void;
+
+  /** the TF32 math mode now in force (see MathMode) */
+  getMathMode(): MathMode;
+  /** sets the math mode for every later GEMM of this backend; ref and cpu accept only 'fp32' */
+  setMathMode(mode: MathMode): void;
+}
+
+/** The argument check of Backend.copyElements (every backend runs it): same dtype, integer ranges inside both. */
+export function checkElementRange(backend: DeviceName, src: Storage, srcStart: number, dst: Storage, dstStart: number, n: number): void {
+  const where = `${backend}.copyElements`;
+  if (src.dtype !== dst.dtype) throw new TypeError(`${where}: src is ${src.dtype} but dst is ${dst.dtype}; they must match`);
+  for (const [name, v] of [['srcStart', srcStart], ['dstStart', dstStart], ['n', n]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${where}: ${name} must be a non-negative integer, got ${v}`);
+  }
+  if (srcStart + n > src.length) throw new RangeError(`${where}: src range [${srcStart}, ${srcStart + n}) runs past its ${src.length} elements`);
+  if (dstStart + n > dst.length) throw new RangeError(`${where}: dst range [${dstStart}, ${dstStart + n}) runs past its ${dst.length} elements`);
+  if (src === dst && srcStart < dstStart + n && dstStart < srcStart + n && n > 0) {
+    throw new RangeError(`${where}: the ranges [${srcStart}, ${srcStart + n}) and [${dstStart}, ${dstStart + n}) of one storage overlap`);
+  }
 }

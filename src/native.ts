@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkBuffer } from './device_memory.js';
-import type { Backend, DType, DeviceName, KernelName, Kernels, MemoryStats, Storage, TypedArray } from './backend.js';
+import { MATH_MODES, checkElementRange, type Backend, type DeviceGraph, type DType, type DeviceEvent, type DeviceName, type KernelName, type Kernels, type MathMode, type MemoryStats, type Storage, type TypedArray } from './backend.js';
 import { KERNEL_NAMES, SPEC, checkedKernels, scanIndices, type KernelHost, type KernelImpls } from './spec/check.js';
 
 /** The backends behind a native addon (every DeviceName but the TypeScript reference). */
@@ -31,6 +31,14 @@ type Addon = { [K in KernelName]: (...args: unknown[]) => void } & {
   emptyCache(): void;
   synchronize(): void;
   deviceInfo(): NativeDeviceInfo;
+  eventRecord(): unknown;
+  eventElapsedMs(start: unknown, end: unknown): number;
+  getMathMode(): MathMode;
+  setMathMode(mode: MathMode): void;
+  copyElements(src: DeviceBuffer, srcStart: number, dst: DeviceBuffer, dstStart: number, n: number): void;
+  beginCapture(): void;
+  endCapture(): { graph: unknown; nodes: number };
+  replayGraph(graph: unknown): void;
   _testInvalidLaunch(): void;
 };
 
@@ -51,6 +59,8 @@ export interface NativeDeviceInfo {
   computeCapability?: string;
   multiProcessors?: number;
   hostThreads: number;
+  /** the TF32 math mode when the addon loaded */
+  mathMode: MathMode;
 }
 
 // ------------------------------------------------------------------------------------- locating
@@ -157,6 +167,22 @@ export class NativeStorage implements Storage {
   ) {}
 }
 
+/** A native graph (the addon's External; destroyed by its finalizer or dispose()). */
+class NativeGraph implements DeviceGraph {
+  constructor(readonly owner: NativeBackend, public handle: unknown, readonly nodes: number) {}
+  dispose(): void {
+    this.handle = null; // the External's finalizer destroys the CUDA graph once nothing refers to it
+  }
+}
+
+/** A native event (the addon's External; destroyed by its finalizer). */
+class NativeEvent implements DeviceEvent {
+  readonly backend: DeviceName;
+  constructor(readonly owner: NativeBackend, readonly handle: unknown) {
+    this.backend = owner.name;
+  }
+}
+
 const MAX_ALLOC = 2 ** 50;
 
 /** Per kernel: its arguments in the spec's (= the launcher's) order, and its int32 outputs. */
@@ -245,6 +271,7 @@ export class NativeBackend implements Backend {
   // -------------------------------------------------------------------------------------- memory
 
   alloc(dtype: DType, length: number): Storage {
+    this.notInCapture('alloc');
     if (dtype !== 'float32' && dtype !== 'int32') this.unsupportedDtype('alloc', dtype);
     // any size the device might hold (kernels index [0, 2^31) of it); an absurd one fails in cudaMalloc
     if (!Number.isInteger(length) || length < 0 || length > MAX_ALLOC) {
@@ -260,6 +287,7 @@ export class NativeBackend implements Backend {
   }
 
   upload(data: TypedArray): Storage {
+    this.notInCapture('upload');
     let dtype: 'float32' | 'int32';
     if (data instanceof Float32Array) dtype = 'float32';
     else if (data instanceof Int32Array) dtype = 'int32';
@@ -277,6 +305,7 @@ export class NativeBackend implements Backend {
 
   download(s: Storage): TypedArray {
     const b = this.buf('download', 's', s);
+    this.notInCapture('download');
     try { return this.addon.download(b); } catch (e) { this.native(e); }
   }
 
@@ -294,6 +323,7 @@ export class NativeBackend implements Backend {
       this.fail('free', `'s' is not a storage of the ${this.name} backend`, TypeError);
     }
     if (s.handle === null) return;
+    this.notInCapture('free');
     s.handle.dispose();
     s.handle = null;
   }
@@ -308,7 +338,78 @@ export class NativeBackend implements Backend {
   }
 
   synchronize(): void {
+    this.notInCapture('synchronize');
     try { this.addon.synchronize(); } catch (e) { this.native(e); }
+  }
+
+  copyElements(src: Storage, srcStart: number, dst: Storage, dstStart: number, n: number): void {
+    const a = this.buf('copyElements', 'src', src), b = this.buf('copyElements', 'dst', dst);
+    checkElementRange(this.name, src, srcStart, dst, dstStart, n);
+    try { this.addon.copyElements(a, srcStart, b, dstStart, n); } catch (e) { this.native(e); }
+    // what is known of dst's values: both summaries merged (unknown if either is)
+    if (dst.dtype === 'int32') {
+      const to = (dst as NativeStorage).ints, from = (src as NativeStorage).ints;
+      const negatives = to?.negatives && from?.negatives ? [...new Set([...to.negatives, ...from.negatives])] : null;
+      (dst as NativeStorage).ints = to && from ? { max: Math.max(to.max, from.max), negatives: negatives && negatives.length <= MAX_NEGATIVES ? negatives : null } : null;
+    }
+  }
+
+  get hasGraphs(): boolean {
+    return this.name !== 'cpu';
+  }
+
+  /** true between beginCapture and endCapture: storage calls that reach the host throw */
+  private capturing = false;
+
+  private notInCapture(op: string): void {
+    if (this.capturing) this.fail(op, 'not allowed while a graph is being captured (captureGraph): allocate, upload and read before the capture, free after it');
+  }
+
+  captureGraph(fn: () => void): DeviceGraph {
+    if (!this.hasGraphs) this.fail('captureGraph', 'the native CPU backend has no CUDA graphs (hasGraphs is false): run the work directly');
+    if (this.capturing) this.fail('captureGraph', 'a capture is already in progress (captures do not nest)');
+    try { this.addon.beginCapture(); } catch (e) { this.native(e); }
+    this.capturing = true;
+    try {
+      fn();
+    } catch (e) {
+      this.capturing = false;
+      try { this.addon.endCapture(); } catch { /* the capture is abandoned: fn's error is the one to report */ }
+      throw e;
+    }
+    this.capturing = false;
+    let r: { graph: unknown; nodes: number };
+    try { r = this.addon.endCapture(); } catch (e) { this.native(e); }
+    return new NativeGraph(this, r.graph, r.nodes);
+  }
+
+  replayGraph(g: DeviceGraph): void {
+    if (!(g instanceof NativeGraph) || g.owner !== this) this.fail('replayGraph', `not a graph of ${this.name}.captureGraph()`, TypeError);
+    if (g.handle === null) this.fail('replayGraph', 'the graph was disposed');
+    this.notInCapture('replayGraph');
+    try { this.addon.replayGraph(g.handle); } catch (e) { this.native(e); }
+  }
+
+  recordEvent(): DeviceEvent {
+    this.notInCapture('recordEvent');
+    try { return new NativeEvent(this, this.addon.eventRecord()); } catch (e) { this.native(e); }
+  }
+
+  elapsedMs(start: DeviceEvent, end: DeviceEvent): number {
+    for (const [name, ev] of [['start', start], ['end', end]] as const) {
+      if (!(ev instanceof NativeEvent) || ev.owner !== this) this.fail('elapsedMs', `'${name}' is not an event of ${this.name}.recordEvent()`, TypeError);
+    }
+    try { return this.addon.eventElapsedMs((start as NativeEvent).handle, (end as NativeEvent).handle); } catch (e) { this.native(e); }
+  }
+
+  getMathMode(): MathMode {
+    return this.addon.getMathMode();
+  }
+
+  setMathMode(mode: MathMode): void {
+    if (!MATH_MODES.includes(mode)) this.fail('setMathMode', `expected one of ${MATH_MODES.join(', ')}, got ${JSON.stringify(mode)}`, TypeError);
+    if (this.name === 'cpu' && mode !== 'fp32') this.fail('setMathMode', `the native CPU backend computes fp32 only (no TF32), got '${mode}'`);
+    try { this.addon.setMathMode(mode); } catch (e) { this.native(e); }
   }
 
   /** Test-only: a launch with an invalid configuration, to check CUDA errors reach JS. */

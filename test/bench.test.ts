@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNativeBackend } from '../src/native.js';
+import { refBackend } from '../src/cpu/index.js';
 import { compareTable, joinKey, parseLines, type ResultLine } from '../bench/compare.js';
 import { REFERENCE_MODEL, exportReference } from '../bench/export_reference.js';
 import { readSafetensors } from '../src/checkpoint/safetensors.js';
@@ -141,3 +142,39 @@ test('bench/export_reference writes the files torch_reference.py --check-model r
   }
   t.end();
 });
+
+// Event timing (Backend.recordEvent / elapsedMs, what bench/timing.ts times with): on every backend the
+// time between two events brackets the work queued between them, never negative, never more than the
+// host's wall clock around it; an event of another backend is refused.
+for (const kind of ['ref', 'cpu', 'emu', 'cuda'] as const) {
+  test(`${kind}: recordEvent/elapsedMs time the work between two events`, (t) => {
+    const loaded = kind === 'ref' ? { backend: refBackend, reason: undefined } : loadNativeBackend(kind);
+    const be = loaded.backend;
+    if (!be) {
+      if (kind === 'cuda') { t.comment(`SKIP cuda: ${loaded.reason}`); t.skip(`SKIP cuda: ${loaded.reason}`); t.end(); return; }
+      t.fail(`the ${kind} addon must always be built and load: ${loaded.reason}`);
+      t.end();
+      return;
+    }
+    const n = 96;
+    const a = be.upload(new Float32Array(n * n).fill(0.5)), c = be.alloc('float32', n * n);
+    try {
+      be.synchronize();
+      const h0 = performance.now();
+      const e0 = be.recordEvent();
+      for (let r = 0; r < 20; r++) be.gemm({ transA: false, transB: false, M: n, N: n, K: n, alpha: 1, A: a, B: a, beta: 0, C: c });
+      const e1 = be.recordEvent();
+      const ms = be.elapsedMs(e0, e1);
+      const wall = performance.now() - h0;
+      t.ok(Number.isFinite(ms) && ms > 0, `20 GEMMs of ${n}³ take a positive device time (${ms.toFixed(3)} ms)`);
+      t.ok(ms <= wall + 0.5, `no more than the host's wall clock around them (${wall.toFixed(3)} ms)`);
+      t.equal(be.elapsedMs(e1, e1), 0, 'an event to itself: 0 ms');
+      const other = kind === 'ref' ? loadNativeBackend('emu').backend : refBackend;
+      if (other) t.throws(() => be.elapsedMs(other.recordEvent(), e1), /elapsedMs: .*(not an event|must be events)/, 'an event of another backend is refused');
+    } finally {
+      be.free(a);
+      be.free(c);
+    }
+    t.end();
+  });
+}

@@ -1,16 +1,20 @@
-// The TF32 tensor-core GEMM (kernels/gemm.cu, GemmMath::tf32; LSTM_CUDA_TF32=1) on emu and cuda (the .cu
-// kernels; the native cpu backend computes fp32 only):
+// The TF32 tensor-core GEMM (kernels/gemm.cu, GemmMath::tf32; Backend.setMathMode('all')) on emu and cuda
+// (the .cu kernels; the native cpu backend computes fp32 only):
 //   - it computes what TF32 defines: against a float64 GEMM of the operands rounded to TF32 here
 //     (round to nearest, ties away, 10-bit mantissa: cvt.rna.tf32.f32) the error is within fp32
 //     accumulation, (K + 4)·2⁻²⁴·(|alpha|·Σ|a||b| + |beta·c|) per element — so the emulator rounds as the
 //     tensor cores do, and a wrong fragment layout or rounding fails;
 //   - against the exact reference the error is that of TF32 inputs, ≤ 2⁻¹⁰·|alpha|·Σ|a||b| + the fp32 bound,
-//     and it is really TF32: over 10× the error of the same GEMM with LSTM_CUDA_TF32=0;
-//   - an LSTM layer forward + backward in TF32 against the exact reference: the tolerance this needs.
-// The op tests (test/<op>.test.ts) check exact fp32 (LSTM_CUDA_TF32=0, the emu default).
+//     and it is really TF32: over 10× the error of the same GEMM in mode 'fp32';
+//   - an LSTM layer forward + backward in TF32 against the exact reference: the tolerance this needs;
+//   - the math mode as a setting: 'lstm' (the cuda default) keeps plain GEMMs exact and the LSTM's in TF32,
+//     the setting is what deviceInfo reports, LSTM_CUDA_TF32 is its initial value, ref and cpu refuse TF32.
+// The op tests (test/<op>.test.ts) check exact fp32 (mode 'fp32', the emu default).
 import test from 'tape';
 import { forEachNativeBackend } from './native_backends.js';
-import type { Backend, Storage, TypedArray } from '../src/backend.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Backend, MathMode, Storage, TypedArray } from '../src/backend.js';
 import { refBackend as refBe } from '../src/cpu/index.js';
 import { RngStream } from '../src/rng.js';
 
@@ -28,15 +32,14 @@ function tf32(x: Float32Array): Float32Array {
   return out;
 }
 
-/** Runs fn with LSTM_CUDA_TF32 set to value (restored afterwards). */
-function withTf32<T>(value: string, fn: () => T): T {
-  const old = process.env.LSTM_CUDA_TF32;
-  process.env.LSTM_CUDA_TF32 = value;
+/** Runs fn with be's math mode set to mode (restored afterwards). */
+function withMode<T>(be: Backend, mode: MathMode, fn: () => T): T {
+  const old = be.getMathMode();
+  be.setMathMode(mode);
   try {
     return fn();
   } finally {
-    if (old === undefined) delete process.env.LSTM_CUDA_TF32;
-    else process.env.LSTM_CUDA_TF32 = old;
+    be.setMathMode(old);
   }
 }
 
@@ -83,7 +86,7 @@ forEachNativeBackend('TF32 GEMM', (kind, be) => {
     let worstTf32 = 0, worstExact = 0, minGap = Infinity;
     for (const g of cases) {
       const A = uniform(g.M * g.K, rng), B = uniform(g.K * g.N, rng), C = uniform(g.M * g.N, rng);
-      const got = withTf32('1', () => runGemm(be, g, A, B, C)), got32 = withTf32('0', () => runGemm(be, g, A, B, C));
+      const got = withMode(be, 'all', () => runGemm(be, g, A, B, C)), got32 = withMode(be, 'fp32', () => runGemm(be, g, A, B, C));
       const want = gemm64(g, tf32(A), tf32(B), C), exact = gemm64(g, A, B, C);
       const fp32Bound = (g.K + 4) * 2 ** -24;
       let tf32Ratio = 0, exactRatio = 0, errTf32 = 0, errFp32 = 0;
@@ -102,13 +105,15 @@ forEachNativeBackend('TF32 GEMM', (kind, be) => {
     }
     t.ok(worstTf32 <= 1, `${cases.length} GEMMs within the fp32 bound of the TF32-rounded product (worst ${worstTf32.toPrecision(3)} of it)`);
     t.ok(worstExact <= 1, `within 2⁻¹⁰·Σ|a||b| of the exact product (worst ${worstExact.toPrecision(3)} of that bound)`);
-    t.ok(minGap > 10, `really TF32: in every case its largest error from the exact product is ≥ ${minGap.toPrecision(3)}× that of LSTM_CUDA_TF32=0`);
+    t.ok(minGap > 10, `really TF32: in every case its largest error from the exact product is ≥ ${minGap.toPrecision(3)}× that of mode 'fp32'`);
     const g = cases[0];
     const A = uniform(g.M * g.K, rng), B = uniform(g.K * g.N, rng), C = uniform(g.M * g.N, rng);
-    const exact32 = withTf32('0', () => runGemm(be, g, A, B, C)), ref32 = runGemm(refBe, g, A, B, C);
+    const exact32 = withMode(be, 'fp32', () => runGemm(be, g, A, B, C)), ref32 = runGemm(refBe, g, A, B, C);
     let worst = 0;
     for (let i = 0; i < ref32.length; i++) worst = Math.max(worst, Math.abs(exact32[i] - ref32[i]) / (1e-5 + 1e-4 * Math.abs(ref32[i])));
-    t.ok(worst <= 1, 'LSTM_CUDA_TF32=0 in the same process: exact fp32 again (within the suite\'s tolerance of ref)');
+    t.ok(worst <= 1, 'mode fp32 in the same process: exact fp32 again (within the suite\'s tolerance of ref)');
+    const lstmMode = withMode(be, 'lstm', () => runGemm(be, g, A, B, C));
+    t.ok(lstmMode.every((v, i) => Object.is(v, exact32[i])), "mode 'lstm': a plain GEMM is exact fp32 (the same bits as mode 'fp32')");
     t.end();
   });
 
@@ -154,9 +159,45 @@ forEachNativeBackend('TF32 GEMM', (kind, be) => {
       }
       return { worst, at };
     };
-    const tf = worstOf(withTf32('1', () => run(be))), exact = worstOf(withTf32('0', () => run(be)));
+    const tf = worstOf(withMode(be, 'all', () => run(be))), exact = worstOf(withMode(be, 'fp32', () => run(be)));
+    const lstmMode = worstOf(withMode(be, 'lstm', () => run(be)));
     t.ok(tf.worst <= 1, `T=${T} B=${B} I=${I} H=${H}: every output within ${RTOL}·(its largest |ref|, at least 1) (worst ${tf.worst.toPrecision(3)} of that, at ${tf.at})`);
-    t.ok(tf.worst > 10 * exact.worst, `the LSTM's GEMMs really ran in TF32: ${(tf.worst / exact.worst).toPrecision(3)}× the error of LSTM_CUDA_TF32=0`);
+    t.ok(tf.worst > 10 * exact.worst, `the LSTM's GEMMs really ran in TF32: ${(tf.worst / exact.worst).toPrecision(3)}× the error of mode 'fp32'`);
+    t.ok(lstmMode.worst > 10 * exact.worst && lstmMode.worst <= 1, `mode 'lstm' (the cuda default): the LSTM layer's GEMMs run in TF32 too (${(lstmMode.worst / exact.worst).toPrecision(3)}× the error of 'fp32')`);
+    t.end();
+  });
+
+  test(`${kind}: the math mode is a backend setting; deviceInfo reports it; LSTM_CUDA_TF32 is its initial value`, (t) => {
+    const old = be.getMathMode();
+    for (const m of ['all', 'lstm', 'fp32'] as const) {
+      be.setMathMode(m);
+      t.equal(be.getMathMode(), m, `setMathMode('${m}') then getMathMode() = '${m}'`);
+    }
+    be.setMathMode(old);
+    t.throws(() => be.setMathMode('tf32' as MathMode), /setMathMode: expected one of fp32, lstm, all, got "tf32"/, 'an unknown mode is refused, naming the choices');
+    t.equal(be.getMathMode(), old, 'and leaves the mode as it was');
+    const native = fileURLToPath(new URL('../src/device.js', import.meta.url));
+    const script = `import('${native}').then((d) => { const b = d.getBackend('${kind}'); console.log(JSON.stringify([b.getMathMode(), b.info.mathMode])); })`;
+    for (const [env, want] of [['all', 'all'], ['lstm', 'lstm'], ['0', 'fp32']] as const) {
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, LSTM_CUDA_TF32: env }, timeout: 60_000 });
+      t.equal(r.stdout.trim(), JSON.stringify([want, want]), `LSTM_CUDA_TF32=${env}: the mode starts as '${want}' (getMathMode and deviceInfo)`);
+    }
+    t.end();
+  });
+});
+
+test('ref and cpu compute fp32 only: setMathMode refuses TF32 clearly', (t) => {
+  t.equal(refBe.getMathMode(), 'fp32', 'ref: fp32');
+  t.throws(() => refBe.setMathMode('lstm'), /ref\.setMathMode: the TypeScript reference computes fp32 only \(no TF32\), got 'lstm'/, 'ref refuses lstm');
+  refBe.setMathMode('fp32');
+  t.end();
+});
+
+forEachNativeBackend('math mode (cpu)', (kind, be) => {
+  if (kind !== 'cpu') return;
+  test('cpu: fp32 only; setMathMode refuses TF32 clearly', (t) => {
+    t.equal(be.getMathMode(), 'fp32', 'cpu: fp32');
+    t.throws(() => be.setMathMode('all'), /cpu\.setMathMode: the native CPU backend computes fp32 only \(no TF32\), got 'all'/, 'cpu refuses all');
     t.end();
   });
 });

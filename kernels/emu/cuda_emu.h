@@ -63,6 +63,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -183,6 +184,7 @@ enum cudaError_t {
   cudaErrorInvalidKernelImage = 200,
   cudaErrorNoKernelImageForDevice = 209,
   cudaErrorInvalidResourceHandle = 400,
+  cudaErrorIllegalState = 401,
   cudaErrorNotReady = 600,
   cudaErrorIllegalAddress = 700,
   cudaErrorLaunchOutOfResources = 701,
@@ -194,6 +196,9 @@ enum cudaError_t {
   cudaErrorLaunchFailure = 719,
   cudaErrorCooperativeLaunchTooLarge = 720,
   cudaErrorNotSupported = 801,
+  cudaErrorStreamCaptureUnsupported = 900,
+  cudaErrorStreamCaptureInvalidated = 901,
+  cudaErrorStreamCaptureUnmatched = 903,
   cudaErrorUnknown = 999,
 };
 typedef cudaError_t cudaError;
@@ -222,6 +227,22 @@ struct CUstream_st { int id; };
 struct CUevent_st { double ms; bool recorded; };
 typedef CUstream_st* cudaStream_t;
 typedef CUevent_st* cudaEvent_t;
+struct CUgraph_st;      // a captured graph (section 5b)
+struct CUgraphExec_st;  // its instantiation
+struct CUgraphNode_st;
+typedef CUgraph_st* cudaGraph_t;
+typedef CUgraphExec_st* cudaGraphExec_t;
+typedef CUgraphNode_st* cudaGraphNode_t;
+enum cudaStreamCaptureMode {
+  cudaStreamCaptureModeGlobal = 0,
+  cudaStreamCaptureModeThreadLocal = 1,
+  cudaStreamCaptureModeRelaxed = 2,
+};
+enum cudaStreamCaptureStatus {
+  cudaStreamCaptureStatusNone = 0,
+  cudaStreamCaptureStatusActive = 1,
+  cudaStreamCaptureStatusInvalidated = 2,
+};
 #define cudaStreamDefault 0x0
 #define cudaStreamNonBlocking 0x1
 #define cudaEventDefault 0x0
@@ -424,11 +445,61 @@ inline cudaError_t set_error(cudaError_t e, std::string msg) {
 }
 
 // One line of the LSTM_CUDA_EMU_TRACE file (one write(): lines of concurrent callers never interleave).
+inline bool& in_replay();
 inline void trace_event(const std::string& line) {
   const int fd = config().trace_fd;
   if (fd < 0) return;
-  const std::string l = line + "\n";
+  const std::string l = (in_replay() ? "node " : "") + line + "\n";
   if (write(fd, l.data(), l.size()) < 0) { /* a lost trace line is not a launch failure */ }
+}
+
+// ---- stream capture (CUDA graphs, section 5b): what is being recorded, and the refusals
+// One capture at a time (the addon captures from its one JS thread). While it is active, a launch or an
+// async device-to-device copy or memset on the capturing stream becomes a node of the graph instead of
+// running; anything else is refused with cudaErrorStreamCaptureUnsupported and invalidates the capture
+// (cudaStreamEndCapture then fails with cudaErrorStreamCaptureInvalidated naming the first refused call),
+// as CUDA does in cudaStreamCaptureModeGlobal: a synchronisation, a synchronous copy or memset, a copy to
+// or from host memory (the graph would replay whatever the host buffer holds then), cudaMalloc/cudaFree,
+// event waits, and work on another stream.
+struct GraphNode {
+  std::string what;                 // "launch <kernel>" / "memcpy DtoD n" / "memset n", for the trace
+  std::function<cudaError_t()> run;  // runs the node (arguments held by value since capture)
+};
+struct Capture {
+  cudaStream_t stream = nullptr;  // the capturing stream, nullptr when none
+  std::vector<GraphNode> nodes;
+  std::string invalid;            // the first refused call ("" = still valid)
+};
+inline Capture& capture() {
+  static Capture* c = new Capture();
+  return *c;
+}
+inline bool capturing() { return capture().stream != nullptr; }
+inline thread_local bool validate_only = false;  // launch_erased only checks the launch (it is being captured)
+// Refuses `what` (and invalidates the capture) when a capture is active; cudaSuccess otherwise.
+inline cudaError_t refuse_in_capture(const char* what) {
+  Capture& c = capture();
+  if (c.stream == nullptr) return cudaSuccess;
+  std::string m = strf("%s during stream capture: not allowed in a CUDA graph (the capture is invalidated)", what);
+  if (c.invalid.empty()) c.invalid = m;
+  return set_error(cudaErrorStreamCaptureUnsupported, m);
+}
+// true when work on `stream` must be recorded instead of run; sets *err (and invalidates) for work on
+// another stream while a capture is active.
+inline bool record_instead(cudaStream_t stream, const char* what, cudaError_t* err) {
+  *err = cudaSuccess;
+  Capture& c = capture();
+  if (c.stream == nullptr) return false;
+  if (stream != c.stream) {
+    *err = refuse_in_capture(strf("%s on a stream that is not capturing", what).c_str());
+    return true;
+  }
+  return true;
+}
+// Set while a graph replays: trace lines of its nodes start with "node " (they are not launches of their own).
+inline bool& in_replay() {
+  static bool r = false;
+  return r;
 }
 
 // ---- device memory: guard zones around every allocation
@@ -1063,6 +1134,7 @@ inline cudaError_t launch_erased(const char* text, const void* kernel,
   L.serial = launch_serial().fetch_add(1);
   L.schedule = config().schedule.load();
   L.seed = config().seed.load();
+  if (validate_only) return cudaSuccess;  // being captured into a graph (section 5b): checked, not run
   if (config().trace_fd >= 0)
     trace_event(strf("launch %s grid=%u,%u,%u block=%u,%u,%u smem=%zu", name.c_str(), grid.x, grid.y, grid.z,
                      block.x, block.y, block.z, shared_bytes));
@@ -1634,7 +1706,7 @@ inline const char* cudaGetErrorName(cudaError_t e) {
     EMU_E(cudaErrorInvalidResourceHandle) EMU_E(cudaErrorNotReady) EMU_E(cudaErrorIllegalAddress)
     EMU_E(cudaErrorLaunchOutOfResources) EMU_E(cudaErrorLaunchTimeout) EMU_E(cudaErrorAssert)
     EMU_E(cudaErrorHardwareStackError) EMU_E(cudaErrorIllegalInstruction) EMU_E(cudaErrorMisalignedAddress)
-    EMU_E(cudaErrorLaunchFailure) EMU_E(cudaErrorCooperativeLaunchTooLarge) EMU_E(cudaErrorNotSupported) EMU_E(cudaErrorUnknown)
+    EMU_E(cudaErrorLaunchFailure) EMU_E(cudaErrorCooperativeLaunchTooLarge) EMU_E(cudaErrorIllegalState) EMU_E(cudaErrorNotSupported) EMU_E(cudaErrorStreamCaptureUnsupported) EMU_E(cudaErrorStreamCaptureInvalidated) EMU_E(cudaErrorStreamCaptureUnmatched) EMU_E(cudaErrorUnknown)
 #undef EMU_E
   }
   return "cudaErrorUnknown";
@@ -1660,6 +1732,10 @@ inline const char* cudaGetErrorString(cudaError_t e) {
     case cudaErrorMisalignedAddress: return "misaligned address";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
     case cudaErrorNotSupported: return "operation not supported";
+    case cudaErrorIllegalState: return "the operation cannot be performed in the present state";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaErrorStreamCaptureUnmatched: return "capture was not initiated in this stream";
     default: return "unknown error";
   }
 }
@@ -1734,6 +1810,7 @@ inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr attr, int d) {
   return cudaSuccess;
 }
 inline cudaError_t cudaDeviceSynchronize() {
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaDeviceSynchronize (a host wait)");
   ::emu::trace_event("sync device");
   return cudaSuccess;
 }
@@ -1744,6 +1821,10 @@ inline cudaError_t cudaDriverGetVersion(int* v) { if (v) *v = 13000; return cuda
 inline cudaError_t cudaMalloc(void** p, size_t size) {
   using namespace ::emu;
   if (p == nullptr) return set_error(cudaErrorInvalidValue, "cudaMalloc: the result pointer is null");
+  if (capturing()) {
+    *p = nullptr;
+    return refuse_in_capture("cudaMalloc");
+  }
   *p = nullptr;
   if (size == 0) return cudaSuccess;
   Memory& m = memory();
@@ -1774,6 +1855,7 @@ inline cudaError_t cudaMalloc(T** p, size_t size) { return cudaMalloc(reinterpre
 inline cudaError_t cudaFree(void* p) {
   using namespace ::emu;
   if (p == nullptr) return cudaSuccess;
+  if (capturing()) return refuse_in_capture("cudaFree");
   Memory& m = memory();
   std::string damage;
   unsigned char* raw;
@@ -1826,6 +1908,7 @@ inline cudaError_t check_device_range(const char* op, const char* which, const v
 
 inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
   using namespace ::emu;
+  if (capturing()) return refuse_in_capture("cudaMemcpy (synchronous)");
   if (n == 0) return cudaSuccess;
   if (dst == nullptr || src == nullptr) return set_error(cudaErrorInvalidValue, "cudaMemcpy: null pointer");
   if ((int)kind < 0 || (int)kind > 4)
@@ -1842,10 +1925,30 @@ inline cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKi
   memmove(dst, src, n);
   return cudaSuccess;
 }
-inline cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind kind, cudaStream_t = nullptr) {
+inline cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind kind, cudaStream_t stream = nullptr) {
+  using namespace ::emu;
+  cudaError_t e;
+  if (record_instead(stream, "cudaMemcpyAsync", &e)) {
+    if (e != cudaSuccess) return e;
+    if (kind != cudaMemcpyDeviceToDevice)
+      return refuse_in_capture(kind == cudaMemcpyHostToDevice ? "cudaMemcpyAsync host to device (a host buffer)"
+                               : kind == cudaMemcpyDeviceToHost ? "cudaMemcpyAsync device to host (a host read)"
+                                                                : "cudaMemcpyAsync with a host or default kind");
+    if (n == 0) return cudaSuccess;
+    if ((e = check_device_range("cudaMemcpyAsync", "source", src, n)) != cudaSuccess ||
+        (e = check_device_range("cudaMemcpyAsync", "destination", dst, n)) != cudaSuccess)
+      return e;
+    capture().nodes.push_back({strf("memcpy DtoD %zu", n), [=]() {
+      if (config().trace_fd >= 0) trace_event(strf("memcpy DtoD %zu", n));
+      memmove(dst, src, n);
+      return cudaSuccess;
+    }});
+    return cudaSuccess;
+  }
   return cudaMemcpy(dst, src, n, kind);
 }
 inline cudaError_t cudaMemset(void* p, int value, size_t n) {
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaMemset (synchronous)");
   if (n == 0) return cudaSuccess;
   cudaError_t e = ::emu::check_device_range("cudaMemset", "destination", p, n);
   if (e != cudaSuccess) return e;
@@ -1853,12 +1956,25 @@ inline cudaError_t cudaMemset(void* p, int value, size_t n) {
   memset(p, value, n);
   return cudaSuccess;
 }
-inline cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t = nullptr) {
+inline cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t stream = nullptr) {
+  using namespace ::emu;
+  cudaError_t e;
+  if (record_instead(stream, "cudaMemsetAsync", &e)) {
+    if (e != cudaSuccess || n == 0) return e;
+    if ((e = check_device_range("cudaMemsetAsync", "destination", p, n)) != cudaSuccess) return e;
+    capture().nodes.push_back({strf("memset %zu", n), [=]() {
+      if (config().trace_fd >= 0) trace_event(strf("memset %zu", n));
+      memset(p, value, n);
+      return cudaSuccess;
+    }});
+    return cudaSuccess;
+  }
   return cudaMemset(p, value, n);
 }
 template <typename T>
 inline cudaError_t cudaMemcpyToSymbol(T& symbol, const void* src, size_t n, size_t offset = 0,
                                       cudaMemcpyKind = cudaMemcpyHostToDevice) {
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaMemcpyToSymbol");
   if (offset + n > sizeof(T)) return ::emu::set_error(cudaErrorInvalidValue, "cudaMemcpyToSymbol: past the symbol's end");
   memcpy(reinterpret_cast<char*>(&symbol) + offset, src, n);
   return cudaSuccess;
@@ -1866,6 +1982,7 @@ inline cudaError_t cudaMemcpyToSymbol(T& symbol, const void* src, size_t n, size
 template <typename T>
 inline cudaError_t cudaMemcpyFromSymbol(void* dst, const T& symbol, size_t n, size_t offset = 0,
                                         cudaMemcpyKind = cudaMemcpyDeviceToHost) {
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaMemcpyFromSymbol");
   if (offset + n > sizeof(T)) return ::emu::set_error(cudaErrorInvalidValue, "cudaMemcpyFromSymbol: past the symbol's end");
   memcpy(dst, reinterpret_cast<const char*>(&symbol) + offset, n);
   return cudaSuccess;
@@ -1884,11 +2001,16 @@ inline cudaError_t cudaStreamDestroy(cudaStream_t s) {
   return cudaSuccess;
 }
 inline cudaError_t cudaStreamSynchronize(cudaStream_t) {
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaStreamSynchronize (a host wait)");
   ::emu::trace_event("sync stream");
   return cudaSuccess;
 }
-inline cudaError_t cudaStreamQuery(cudaStream_t) { return cudaSuccess; }
-inline cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned = 0) { return cudaSuccess; }
+inline cudaError_t cudaStreamQuery(cudaStream_t) {
+  return ::emu::refuse_in_capture("cudaStreamQuery");
+}
+inline cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned = 0) {
+  return ::emu::refuse_in_capture("cudaStreamWaitEvent");
+}
 
 inline cudaError_t cudaEventCreate(cudaEvent_t* e) {
   if (e == nullptr) return ::emu::set_error(cudaErrorInvalidValue, "cudaEventCreate: null pointer");
@@ -1903,12 +2025,14 @@ inline cudaError_t cudaEventDestroy(cudaEvent_t e) {
 }
 inline cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t = nullptr) {
   if (e == nullptr) return ::emu::set_error(cudaErrorInvalidResourceHandle, "cudaEventRecord: null event");
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaEventRecord (timing inside a graph)");
   e->ms = ::emu::now_ms();  // execution is synchronous: the stream's work so far is done
   e->recorded = true;
   return cudaSuccess;
 }
 inline cudaError_t cudaEventSynchronize(cudaEvent_t e) {
   if (e == nullptr) return ::emu::set_error(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: null event");
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaEventSynchronize (a host wait)");
   ::emu::trace_event("sync event");
   return cudaSuccess;
 }
@@ -2057,6 +2181,110 @@ inline void mma_sync(fragment<accumulator, M, N, K, float>& d, const fragment<ma
 }  // namespace wmma
 }  // namespace nvcuda
 
+// ============================================================================ 5b. CUDA graphs
+// cudaStreamBeginCapture .. cudaStreamEndCapture records what the capturing stream is given (section 2's
+// Capture: launches, async device-to-device copies and memsets) as nodes holding their arguments by
+// value; cudaGraphInstantiate copies the nodes; cudaGraphLaunch runs them in order (execution is
+// synchronous, so a graph is a sequence). A launch is checked (configuration, shared memory) when it is
+// captured, as CUDA reports a bad launch at capture time, and runs as a normal launch when replayed. The
+// trace shows a replay as one "graph launch nodes=N" line followed by its nodes' lines prefixed "node ".
+struct CUgraph_st { std::vector<::emu::GraphNode> nodes; };
+struct CUgraphExec_st { std::vector<::emu::GraphNode> nodes; };
+
+namespace emu {
+
+template <typename... KArgs, typename... Args>
+inline cudaError_t record_launch(const char* text, void (*kernel)(KArgs...), dim3 grid, dim3 block,
+                                 size_t shared_bytes, bool cooperative, Args... args) {
+  auto held = std::make_shared<const std::tuple<std::decay_t<KArgs>...>>(static_cast<std::decay_t<KArgs>>(args)...);
+  const void* k = reinterpret_cast<const void*>(kernel);
+  validate_only = true;
+  launch_erased(text, k, &invoke_kernel<KArgs...>, held.get(), grid, block, shared_bytes, cooperative);
+  validate_only = false;
+  const cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) {
+    if (capture().invalid.empty()) capture().invalid = std::string("a launch failed its checks: ") + err_state().msg;
+    return set_error(e, err_state().msg);
+  }
+  capture().nodes.push_back({std::string("launch ") + kernel_name(text), [=]() {
+    launch_erased(text, k, &invoke_kernel<KArgs...>, held.get(), grid, block, shared_bytes, cooperative);
+    return cudaGetLastError();
+  }});
+  return cudaSuccess;
+}
+}  // namespace emu
+
+inline cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode = cudaStreamCaptureModeGlobal) {
+  ::emu::Capture& c = ::emu::capture();
+  if (c.stream != nullptr)
+    return ::emu::set_error(cudaErrorIllegalState, "cudaStreamBeginCapture: a capture is already active (one at a time)");
+  if (stream == nullptr || stream == cudaStreamLegacy)
+    return ::emu::set_error(cudaErrorStreamCaptureUnsupported, "cudaStreamBeginCapture: the legacy default stream cannot capture");
+  c.stream = stream;
+  c.nodes.clear();
+  c.invalid.clear();
+  return cudaSuccess;
+}
+inline cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
+  ::emu::Capture& c = ::emu::capture();
+  if (graph == nullptr) return ::emu::set_error(cudaErrorInvalidValue, "cudaStreamEndCapture: null graph pointer");
+  *graph = nullptr;
+  if (c.stream == nullptr || c.stream != stream)
+    return ::emu::set_error(cudaErrorStreamCaptureUnmatched, "cudaStreamEndCapture: this stream is not capturing");
+  c.stream = nullptr;
+  std::vector<::emu::GraphNode> nodes = std::move(c.nodes);
+  c.nodes.clear();
+  if (!c.invalid.empty()) {
+    std::string why = std::move(c.invalid);
+    c.invalid.clear();
+    return ::emu::set_error(cudaErrorStreamCaptureInvalidated, "cudaStreamEndCapture: the capture was invalidated by " + why);
+  }
+  *graph = new CUgraph_st{std::move(nodes)};
+  return cudaSuccess;
+}
+inline cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status) {
+  if (status == nullptr) return ::emu::set_error(cudaErrorInvalidValue, "cudaStreamIsCapturing: null status pointer");
+  const ::emu::Capture& c = ::emu::capture();
+  *status = c.stream != stream ? cudaStreamCaptureStatusNone
+            : c.invalid.empty() ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusInvalidated;
+  return cudaSuccess;
+}
+inline cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* count) {
+  if (graph == nullptr || count == nullptr) return ::emu::set_error(cudaErrorInvalidValue, "cudaGraphGetNodes: null graph or count");
+  if (nodes != nullptr) return ::emu::set_error(cudaErrorNotSupported, "cudaGraphGetNodes: the emulator only counts nodes");
+  *count = graph->nodes.size();
+  return cudaSuccess;
+}
+inline cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long = 0) {
+  if (exec == nullptr || graph == nullptr) return ::emu::set_error(cudaErrorInvalidValue, "cudaGraphInstantiate: null pointer");
+  if (::emu::capturing()) return ::emu::refuse_in_capture("cudaGraphInstantiate");
+  *exec = new CUgraphExec_st{graph->nodes};
+  return cudaSuccess;
+}
+inline cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
+  if (exec == nullptr) return ::emu::set_error(cudaErrorInvalidResourceHandle, "cudaGraphLaunch: null graph");
+  cudaError_t e;
+  if (::emu::record_instead(stream, "cudaGraphLaunch", &e))
+    return e != cudaSuccess ? e : ::emu::refuse_in_capture("cudaGraphLaunch (a graph inside a capture)");
+  if (::emu::config().trace_fd >= 0) ::emu::trace_event(::emu::strf("graph launch nodes=%zu", exec->nodes.size()));
+  ::emu::in_replay() = true;
+  e = cudaSuccess;
+  for (const ::emu::GraphNode& n : exec->nodes) {
+    e = n.run();
+    if (e != cudaSuccess) break;
+  }
+  ::emu::in_replay() = false;
+  return e;
+}
+inline cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  delete graph;
+  return cudaSuccess;
+}
+inline cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  delete exec;
+  return cudaSuccess;
+}
+
 // ============================================================================ 5. launch + emu API
 // Runs kernel over grid x block threads and returns like the nvcc launch() in lstm_cuda.h
 // (kernel<<<>>> then cudaGetLastError()): the launch's status, with the last error cleared.
@@ -2065,7 +2293,11 @@ template <typename... KArgs, typename... Args>
 inline cudaError_t emu_launch(const char* text, void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t shared_bytes,
                               cudaStream_t stream, Args... args) {
   static_assert(sizeof...(KArgs) == sizeof...(Args), "launch: the argument count differs from the kernel's");
-  (void)stream;
+  cudaError_t e;
+  if (::emu::record_instead(stream, "a kernel launch", &e)) {
+    if (e != cudaSuccess) return cudaGetLastError();
+    return ::emu::record_launch<KArgs...>(text, kernel, grid, block, shared_bytes, false, args...);
+  }
   const std::tuple<std::decay_t<KArgs>...> targs(static_cast<std::decay_t<KArgs>>(args)...);
   ::emu::launch_erased(text, reinterpret_cast<const void*>(kernel), &::emu::invoke_kernel<KArgs...>, &targs, grid,
                        block, shared_bytes);
@@ -2082,7 +2314,11 @@ template <typename... KArgs, typename... Args>
 inline cudaError_t emu_launch_cooperative(const char* text, void (*kernel)(KArgs...), dim3 grid, dim3 block,
                                           size_t shared_bytes, cudaStream_t stream, Args... args) {
   static_assert(sizeof...(KArgs) == sizeof...(Args), "launch_cooperative: the argument count differs from the kernel's");
-  (void)stream;
+  cudaError_t e;
+  if (::emu::record_instead(stream, "a cooperative launch", &e)) {
+    if (e != cudaSuccess) return cudaGetLastError();
+    return ::emu::record_launch<KArgs...>(text, kernel, grid, block, shared_bytes, true, args...);
+  }
   const std::tuple<std::decay_t<KArgs>...> targs(static_cast<std::decay_t<KArgs>>(args)...);
   ::emu::launch_erased(text, reinterpret_cast<const void*>(kernel), &::emu::invoke_kernel<KArgs...>, &targs, grid,
                        block, shared_bytes, true);

@@ -1,7 +1,7 @@
 // `lstm-cuda info [--json]`: every backend (ref, cpu, emu, cuda) with its device line or the one-line reason it
 // is unavailable, the default device and why, and each available backend's allocator counters.
 import { defaultDevice, devices, getBackend } from '../device.js';
-import type { DeviceName, MemoryStats } from '../backend.js';
+import type { DeviceName, MathMode, MemoryStats } from '../backend.js';
 import { addonPath, type NativeKind } from '../native.js';
 import { parseFlags, type FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
@@ -22,6 +22,8 @@ interface BackendReport {
   /** the addon file (cpu, emu, cuda) */
   addon?: string;
   memory?: MemoryStats & Record<string, number>;
+  /** which GEMMs run on TF32 tensor cores (Backend.getMathMode) */
+  mathMode?: MathMode;
 }
 
 const KINDS: Record<DeviceName, string> = {
@@ -58,7 +60,11 @@ export function collectInfo(): InfoReport {
   const backends: BackendReport[] = devices().map((d) => {
     const r: BackendReport = { ...d, kind: KINDS[d.name] };
     if (d.name !== 'ref') r.addon = addonPath(d.name as NativeKind);
-    if (d.available) r.memory = getBackend(d.name).memory() as MemoryStats & Record<string, number>;
+    if (d.available) {
+      const be = getBackend(d.name);
+      r.memory = be.memory() as MemoryStats & Record<string, number>;
+      r.mathMode = be.getMathMode();
+    }
     return r;
   });
   return { backends, default: defaultReason(backends) };
@@ -76,6 +82,7 @@ export function formatInfo(r: InfoReport): string {
     lines.push(`${b.name.padEnd(5)} ${b.available ? 'available  ' : 'unavailable'}  ${b.available ? b.deviceName : b.reason}`);
     lines.push(`      ${b.kind}`);
     if (b.addon) lines.push(`      addon: ${b.addon}`);
+    if (b.mathMode) lines.push(`      math: ${b.mathMode}${b.mathMode === 'fp32' ? ' (exact fp32 GEMMs)' : b.mathMode === 'lstm' ? ' (TF32 tensor cores for the LSTM layer\'s GEMMs)' : ' (TF32 tensor cores for every GEMM)'}`);
     if (b.memory) {
       const m = b.memory;
       const extra = Object.entries(m)

@@ -1,7 +1,7 @@
 // The `ref` backend: every kernel of the kernel spec in pure TypeScript, float32 and float64. The one
 // checker (src/spec/check.ts) has validated each call before it reaches these lines, so each method only
 // takes the typed arrays out of its storages and calls the kernel of the same name in src/cpu/<op>.ts.
-import type { Backend, DType, MemoryStats, Storage, TypedArray } from '../backend.js';
+import { MATH_MODES, checkElementRange, type Backend, type DType, type DeviceEvent, type DeviceGraph, type MathMode, type MemoryStats, type Storage, type TypedArray } from '../backend.js';
 import { checkedKernels, scanIndices, type KernelHost, type KernelImpls } from '../spec/check.js';
 import { adamStep } from './adam.js';
 import { dropoutMask } from './dropout.js';
@@ -66,6 +66,12 @@ const kernels: KernelImpls = {
     f(a.entropy)),
 };
 
+/** ref's event: a steady-clock reading (every ref kernel has finished when it returns). */
+class RefEvent implements DeviceEvent {
+  readonly backend = 'ref' as const;
+  constructor(readonly ms: number) {}
+}
+
 export const refBackend: Backend = {
   name: 'ref',
   deviceName: 'CPU (TypeScript, float32/float64)',
@@ -97,6 +103,38 @@ export const refBackend: Backend = {
     return { ...liveStats(), cachedBytes: 0 };
   },
   synchronize(): void {},
+
+  copyElements(src: Storage, srcStart: number, dst: Storage, dstStart: number, n: number): void {
+    const a = unwrap(src, 'copyElements', 'src'), b = unwrap(dst, 'copyElements', 'dst');
+    checkElementRange('ref', src, srcStart, dst, dstStart, n);
+    b.set(a.subarray(srcStart, srcStart + n) as never, dstStart);
+  },
+
+  hasGraphs: false,
+  captureGraph(): DeviceGraph {
+    throw new Error('ref.captureGraph: the TypeScript reference has no CUDA graphs (hasGraphs is false): run the work directly');
+  },
+  replayGraph(): void {
+    throw new Error('ref.replayGraph: the TypeScript reference has no CUDA graphs');
+  },
+
+  recordEvent(): DeviceEvent {
+    return new RefEvent(performance.now());
+  },
+  elapsedMs(start: DeviceEvent, end: DeviceEvent): number {
+    if (!(start instanceof RefEvent) || !(end instanceof RefEvent)) {
+      throw new TypeError('ref.elapsedMs: start and end must be events of ref.recordEvent()');
+    }
+    return end.ms - start.ms;
+  },
+
+  getMathMode(): MathMode {
+    return 'fp32';
+  },
+  setMathMode(mode: MathMode): void {
+    if (!MATH_MODES.includes(mode)) throw new TypeError(`ref.setMathMode: expected one of ${MATH_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+    if (mode !== 'fp32') throw new Error(`ref.setMathMode: the TypeScript reference computes fp32 only (no TF32), got '${mode}'`);
+  },
 
   ...checkedKernels(host, kernels),
 };
