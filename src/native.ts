@@ -3,7 +3,7 @@
 // crosses into C++; then it is passed on in the spec's argument order (storages as their device buffers).
 // The C++ glue, generated from the same spec (native/gen_glue.mjs), only unwraps, launches and turns CUDA
 // errors into JS Errors, which are re-thrown here prefixed with the backend name.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,10 +106,22 @@ export function loadNativeBackend(kind: NativeKind): { backend?: Backend; reason
   return r;
 }
 
+/** The first error a native build log reports: a compiler's `error:` line (g++, nvcc) if there is one,
+ *  else the first line naming an error or a missing tool (cmake, node-gyp); undefined when none. */
+export function firstBuildError(log: string): string | undefined {
+  const lines = log.split('\n').map((l) => l.trim());
+  return lines.find((l) => /\berror:/i.test(l)) ?? lines.find((l) => /\berror\b|not found|no such file/i.test(l));
+}
+
 function loadUncached(kind: NativeKind): { backend?: Backend; reason?: string } {
   const file = addonPath(kind);
   if (!existsSync(file)) {
     const log = join(packageRoot(), ADDONS[kind].log);
+    // npm hides the install script's output: the failed build's first error is said here (`lstm-cuda info`)
+    const error = existsSync(log) ? firstBuildError(readFileSync(log, 'utf8')) : undefined;
+    if (error !== undefined) {
+      return { reason: `addon failed to build: ${error.slice(0, 300)} (log: ${log}; rebuild: node native/build.mjs in ${packageRoot()})` };
+    }
     const hint = kind === 'cuda' ? 'needs nvcc at install time; ' : '';
     return { reason: `addon not built: ${file} is missing (${hint}run npm install; see ${log})` };
   }
