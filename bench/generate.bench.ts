@@ -5,10 +5,14 @@
 //   stream = true   each token is read on the host every step (what `lstm-cuda sample` does) and fed back
 //   stream = false  the token tensor stays on the device and is fed back as it is (the library still
 //                   reads the index on the host to validate it: embedding() checks ids are in [0, V))
+//   loop = device   what sample() does (src/sample/device_loop.ts): the token fed back on the device,
+//                   batches of 16 steps read by the host at once, each batch one CUDA graph launch where
+//                   the backend has graphs (emu, cuda); checked first to draw the tokens stream = true draws
 // One timed call = one whole generation from a zero state; the draws use the counter-based RNG, so every
 // repeat generates the same text. The first generation is checked: every token in [0, V).
 import type { DeviceName } from '../src/backend.js';
-import { CharRNN } from '../src/nn/char_rnn.js';
+import { CharRNN, disposeLstmState } from '../src/nn/char_rnn.js';
+import { DeviceLoop } from '../src/sample/device_loop.js';
 import type { LstmState } from '../src/nn/lstm_cell.js';
 import { sampleTokens } from '../src/ops/sample.js';
 import { Tensor, keep, noGrad, tidy } from '../src/tensor.js';
@@ -62,6 +66,25 @@ export function generateTokens(model: CharRNN, device: DeviceName, chars: number
   return seen;
 }
 
+/** The same generation as generateTokens, the way sample() runs it (the device loop); returns the tokens. */
+export function generateDevice(model: CharRNN, device: DeviceName, chars: number, seed: number, batch = 16): number[] {
+  // shapes: token 0 [1,1] -> logits [1,1,V], state h, c [L,1,H]; then batches of draws on the device
+  const V = model.vocabSize;
+  const first = noGrad(() => model.forward(Tensor.from(Int32Array.of(0), [1, 1], { dtype: 'int32', device })));
+  const logits = first.logits.reshape([1, V]);
+  const loop = new DeviceLoop(model, first.state, logits, { temperature: 1, topK: 0, topP: 1, seed, batch });
+  const seen: number[] = [];
+  try {
+    while (seen.length < chars) seen.push(...loop.next().tokens.subarray(0, chars - seen.length));
+  } finally {
+    loop.dispose();
+    disposeLstmState(first.state);
+    first.logits.dispose();
+    logits.dispose();
+  }
+  return seen;
+}
+
 export function generateBench(ctx: BenchContext): void {
   const { H, layers, chars } = ctx.quick ? QUICK_GENERATE : STANDARD_GENERATE;
   const device = ctx.be.name;
@@ -78,6 +101,11 @@ export function generateBench(ctx: BenchContext): void {
       const config = { V: VOCAB, D: H, H, layers, B: 1, chars, stream, temperature: 1 };
       ctx.emit(benchLine(ctx, 'generate', config, t, chars, 'chars/s'));
     }
+    const onDevice = generateDevice(model, device, chars, 8);
+    const differs = onDevice.findIndex((tok, i) => tok !== first[i]);
+    if (differs >= 0) throw new Error(`generate on ${device}: the device loop drew ${onDevice[differs]} at step ${differs}, the per-step path ${first[differs]}`);
+    const t = measure(ctx, () => generateDevice(model, device, chars, 8));
+    ctx.emit(benchLine(ctx, 'generate', { V: VOCAB, D: H, H, layers, B: 1, chars, stream: true, temperature: 1, loop: 'device', batch: 16 }, t, chars, 'chars/s'));
   } finally {
     model.dispose();
   }

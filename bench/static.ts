@@ -7,7 +7,11 @@
 //              one training step (Embedding → 2-layer Stack → Linear → cross-entropy → clipGradNorm → Adam) at
 //              DESIGN.md's V=256, H=512, B=64, T=128, run with LSTM_CUDA_EMU_DRY_RUN=1 (launches are checked
 //              and traced but not run, so full size costs nothing); one LSTM layer's forward + backward alone;
-//              and per generated character at batch 1 with the 3-layer H=512 model (run for real). The
+//              and per generated character at batch 1 with the 3-layer H=512 model (run for real), both
+//              the way sample() generates (src/sample/device_loop.ts: the token fed back on the device,
+//              batches of 16 steps, each batch one CUDA graph launch: "graph launches" and the kernels
+//              inside them, "graph nodes") and the per-step path (a host-side loop of model.forward +
+//              sampleTokens, the token tensor fed back, as generate.bench.ts's stream=false). The
 //              children run in the cuda build's default math mode (LSTM_CUDA_TF32=lstm) and with the
 //              emulator's 132 SMs, so they take the kernels an H100 would.
 // Targets (issue 14): ≤ 10 launches per layer per training step in the persistent path, ≤ 1 graph launch
@@ -20,12 +24,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseFlags, type FlagSpec } from '../src/cli/flags.js';
-import { Tensor, tidy } from '../src/tensor.js';
+import { Tensor, noGrad, tidy } from '../src/tensor.js';
 import { Module } from '../src/nn/module.js';
 import { Embedding } from '../src/nn/embedding.js';
 import { Stack } from '../src/nn/stack.js';
 import { Linear } from '../src/nn/linear.js';
-import { CharRNN } from '../src/nn/char_rnn.js';
+import { CharRNN, disposeLstmState } from '../src/nn/char_rnn.js';
+import { DeviceLoop } from '../src/sample/device_loop.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { clipGradNorm } from '../src/optim/clip.js';
 import { Adam } from '../src/optim/adam.js';
@@ -135,6 +140,12 @@ export interface Counts {
   memcpyDtoH: number;
   memcpyDtoD: number;
   syncs: number;
+  /** cudaGraphLaunch calls (each replays a captured graph) */
+  graphLaunches: number;
+  /** kernel launches that ran as nodes of a replayed graph (not counted in `launches`) */
+  nodeLaunches: number;
+  /** copies and memsets that ran as nodes of a replayed graph */
+  nodeCopies: number;
   /** launches by kernel (the text of the launch() call's first argument) */
   byKernel: Record<string, number>;
   /** per kernel: the largest block size (threads) and dynamic shared memory seen */
@@ -143,18 +154,25 @@ export interface Counts {
 
 /** Counts the trace lines between `mark <name> begin` and `mark <name> end`. */
 export function countBetween(trace: string, name: string): Counts {
-  const c: Counts = { launches: 0, memsets: 0, memcpyHtoD: 0, memcpyDtoH: 0, memcpyDtoD: 0, syncs: 0, byKernel: {}, shapes: {} };
+  const c: Counts = { launches: 0, memsets: 0, memcpyHtoD: 0, memcpyDtoH: 0, memcpyDtoD: 0, syncs: 0, graphLaunches: 0, nodeLaunches: 0, nodeCopies: 0, byKernel: {}, shapes: {} };
   let inside = false;
   for (const line of trace.split('\n')) {
     if (line === `mark ${name} begin`) { inside = true; continue; }
     if (line === `mark ${name} end`) break;
     if (!inside) continue;
-    const [kind, ...rest] = line.split(' ');
+    let [kind, ...rest] = line.split(' ');
+    if (kind === 'graph') { c.graphLaunches++; continue; }
+    const inGraph = kind === 'node';
+    if (inGraph) {
+      [kind, ...rest] = rest;
+      if (kind !== 'launch') { c.nodeCopies++; continue; }
+    }
     if (kind === 'launch') {
-      const m = /^launch (.*) grid=\S+ block=(\d+),(\d+),(\d+) smem=(\d+)$/.exec(line);
+      const m = /^(?:node )?launch (.*) grid=\S+ block=(\d+),(\d+),(\d+) smem=(\d+)$/.exec(line);
       if (!m) continue;
       const k = m[1].replace(/\s+/g, ' ');
-      c.launches++;
+      if (inGraph) c.nodeLaunches++;
+      else c.launches++;
       c.byKernel[k] = (c.byKernel[k] ?? 0) + 1;
       const threads = Number(m[2]) * Number(m[3]) * Number(m[4]), smem = Number(m[5]);
       const s = c.shapes[k] ?? { threads: 0, smem: 0 };
@@ -170,8 +188,10 @@ export function countBetween(trace: string, name: string): Counts {
 }
 
 export interface CountConfig { V: number; H: number; B: number; T: number; layers: number; chars: number }
-export const STANDARD_COUNT: CountConfig = { V: 256, H: 512, B: 64, T: 128, layers: 2, chars: 8 };
-export const SMALL_COUNT: CountConfig = { V: 65, H: 33, B: 3, T: 5, layers: 2, chars: 4 };
+export const STANDARD_COUNT: CountConfig = { V: 256, H: 512, B: 64, T: 128, layers: 2, chars: 32 };
+export const SMALL_COUNT: CountConfig = { V: 65, H: 33, B: 3, T: 5, layers: 2, chars: 32 };
+/** steps per device batch (one graph launch) in the generation counts: sample()'s default */
+export const GENERATE_BATCH = 16;
 
 /** Child: runs `what` on emu with marks around the measured part, appending them to the trace file. */
 function child(what: string, c: CountConfig, trace: string): void {
@@ -231,9 +251,22 @@ function child(what: string, c: CountConfig, trace: string): void {
     const model = new CharRNN({ vocabSize: c.V, embedDim: c.H, hiddenSize: c.H, numLayers: 3, device, seed: 7 });
     model.eval();
     generateTokens(model, device, 2, false, 8);  // warm-up
-    mark('generate begin');
+    mark('genstep begin');
     generateTokens(model, device, c.chars, false, 8);
+    mark('genstep end');
+    // sample()'s path: the device loop after one token of prime, batches of GENERATE_BATCH steps
+    const first = noGrad(() => model.forward(Tensor.from(Int32Array.of(0), [1, 1], { dtype: 'int32', device })));
+    const logits = first.logits.reshape([1, c.V]);
+    const loop = new DeviceLoop(model, first.state, logits, { temperature: 1, topK: 0, topP: 1, seed: 8, batch: GENERATE_BATCH });
+    if (!loop.graphed) throw new Error('static: the device loop did not capture a graph on emu');
+    loop.next();  // warm-up
+    mark('generate begin');
+    for (let done = 0; done < c.chars; done += GENERATE_BATCH) loop.next();
     mark('generate end');
+    loop.dispose();
+    disposeLstmState(first.state);
+    first.logits.dispose();
+    logits.dispose();
     model.dispose();
   }
 }
@@ -266,6 +299,7 @@ export function launchCounts(c: CountConfig, dry = true): Record<string, Counts>
     for (const phase of ['step', 'forward', 'backward', 'clip', 'optimizer']) out[`train.${phase}`] = countBetween(train, phase);
     out.layer = countBetween(layer, 'layer');
     out.generate = countBetween(gen, 'generate');
+    out['generate.step'] = countBetween(gen, 'genstep');
     return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -314,22 +348,24 @@ export function renderReport(r: StaticReport): string {
   const c = r.config;
   const L: string[] = [];
   L.push(`# Static report (${r.date.slice(0, 10)})`, '', `Command: \`${r.command}\``, '');
-  L.push(`Launch counts from the emulator's trace (kernels/emu/cuda_emu.h, LSTM_CUDA_EMU_TRACE). Training step: Embedding → ${c.layers}-layer Stack → Linear → cross-entropy → clipGradNorm → Adam at V=${c.V}, H=${c.H}, B=${c.B}, T=${c.T} (dry run: launches checked and counted, not executed). Generation: batch 1, 3 layers, H=${c.H}, ${c.chars} characters, token fed back on the device.`, '');
-  const rows: (string | number)[][] = [['what', 'kernel launches', 'memsets', 'H→D copies', 'D→H copies', 'D→D copies', 'host syncs']];
+  L.push(`Launch counts from the emulator's trace (kernels/emu/cuda_emu.h, LSTM_CUDA_EMU_TRACE). Training step: Embedding → ${c.layers}-layer Stack → Linear → cross-entropy → clipGradNorm → Adam at V=${c.V}, H=${c.H}, B=${c.B}, T=${c.T} (dry run: launches checked and counted, not executed). Generation: batch 1, 3 layers, H=${c.H}, ${c.chars} characters, token fed back on the device: as sample() does it (src/sample/device_loop.ts: batches of ${GENERATE_BATCH} steps, each batch one CUDA graph launch, the host reading each batch's tokens, log-probabilities and entropies at once), and the per-step path (one host-issued model.forward + sampleTokens per character). Graph launches and the kernels and copies that ran inside them are counted apart from the plain launches and copies.`, '');
+  const rows: (string | number)[][] = [['what', 'kernel launches', 'graph launches', 'kernels in graphs', 'copies in graphs', 'memsets', 'H→D copies', 'D→H copies', 'D→D copies', 'host syncs']];
   const per = (k: string, div: number, label: string): void => {
     const x = r.counts[k];
     const f = (v: number): string => (div === 1 ? String(v) : (v / div).toFixed(2));
-    rows.push([label, f(x.launches), f(x.memsets), f(x.memcpyHtoD), f(x.memcpyDtoH), f(x.memcpyDtoD), f(x.syncs)]);
+    rows.push([label, f(x.launches), f(x.graphLaunches), f(x.nodeLaunches), f(x.nodeCopies), f(x.memsets), f(x.memcpyHtoD), f(x.memcpyDtoH), f(x.memcpyDtoD), f(x.syncs)]);
   };
   per('train.step', 1, 'training step (total)');
   for (const p of ['forward', 'backward', 'clip', 'optimizer']) per(`train.${p}`, 1, `  of which ${p}`);
   per('layer', 1, `one LSTM layer, forward + backward (T=${c.T})`);
-  per('generate', c.chars, 'per generated character');
+  per('generate', c.chars, 'per generated character (sample(): device loop + graphs)');
+  per('generate.step', c.chars, 'per generated character (per-step path)');
   L.push(table(rows), '');
-  L.push(`Targets (issue 14): ≤ 10 launches per layer per training step in the persistent path (now: ${r.counts.layer.launches} for one layer's forward + backward), ≤ 1 graph launch per generated character (now: ${(r.counts.generate.launches / c.chars).toFixed(2)} kernel launches).`, '');
+  const g = r.counts.generate;
+  L.push(`Targets (issue 14): ≤ 10 launches per layer per training step in the persistent path (now: ${r.counts.layer.launches} for one layer's forward + backward), ≤ 1 graph launch per generated character (now: ${(g.graphLaunches / c.chars).toFixed(3)} graph launches and ${(g.launches / c.chars).toFixed(2)} other kernel launches per character; ${(g.nodeLaunches / c.chars).toFixed(2)} kernels per character run inside the graphs; the per-step path launches ${(r.counts['generate.step'].launches / c.chars).toFixed(2)}).`, '');
   L.push('Launches by kernel, one training step:', '');
   L.push(table([['kernel', 'launches'], ...Object.entries(r.counts['train.step'].byKernel).sort((a, b) => b[1] - a[1])]), '');
-  L.push('Launches by kernel, per generated character:', '');
+  L.push('Launches by kernel (inside the graphs), per generated character:', '');
   L.push(table([['kernel', 'launches'], ...Object.entries(r.counts.generate.byKernel).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, (v / c.chars).toFixed(2)])]), '');
   if ('skip' in r.ptxas) {
     L.push(`ptxas: SKIP (${r.ptxas.skip})`);

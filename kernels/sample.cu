@@ -105,9 +105,11 @@ __device__ void next_candidate(const float* x, int V, float shift, double temper
 // when use_shared (p [V] doubles, then order [V] ints), else 0.
 __global__ void __launch_bounds__(SAMPLE_THREADS)
     sample_kernel(int B, int V, const float* __restrict__ logits, float temperature, int top_k,
-                  float top_p, uint32_t seed, uint32_t offset, int32_t* __restrict__ tokens,
-                  float* __restrict__ logp, float* __restrict__ entropy, bool use_shared) {
-  // shapes: logits [B,V], tokens [B], logp [B], entropy [B]
+                  float top_p, uint32_t seed, uint32_t offset, const int32_t* __restrict__ offset_add,
+                  int32_t* __restrict__ tokens, float* __restrict__ logp, float* __restrict__ entropy,
+                  bool use_shared) {
+  // shapes: logits [B,V], offset_add [1] or nullptr, tokens [B], logp [B], entropy [B]
+  if (offset_add != nullptr) offset += (uint32_t)*offset_add;  // a counter on the device (CUDA graphs)
   __shared__ float scratch_f[32];
   __shared__ double scratch_d[32];
   __shared__ int scratch_i[32];
@@ -219,15 +221,16 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
 // ----------------------------------------------------------------------------------------- launcher
 
 // Per row b: a token drawn from softmax(logits[b] / temperature) filtered by top-k / top-p (greedy when
-// temperature ≤ 0), with u = rng_uniform(seed, offset + b).
+// temperature ≤ 0), with u = rng_uniform(seed, offset + offset_add[0] + b) (offset_add may be nullptr: 0).
 //   logits:  in  [B,V]
+//   offset_add: in int32 [1] or nullptr, read on the device (a replayed graph's counter)
 //   tokens:  out int32 [B]
 //   logp:    out [B] log softmax(logits[b])[tokens[b]] at temperature 1, no filtering
 //   entropy: out [B] entropy of softmax(logits[b]) at temperature 1, in nats
 //   top_k: 0 (or ≥ V) keeps all; top_p ≥ 1 keeps all (≤ 0 keeps the most probable one)
 cudaError_t sample(int B, int V, const float* logits, float temperature, int top_k, float top_p,
-                   uint32_t seed, uint32_t offset, int32_t* tokens, float* logp, float* entropy,
-                   cudaStream_t stream) {
+                   uint32_t seed, uint32_t offset, const int32_t* offset_add, int32_t* tokens, float* logp,
+                   float* entropy, cudaStream_t stream) {
   if (B <= 0 || V <= 0) return cudaSuccess;
   // p [V] doubles + order [V] ints in dynamic shared memory when they fit, opting in above 48 KB
   const size_t want = (size_t)V * (sizeof(double) + sizeof(int));
@@ -248,5 +251,5 @@ cudaError_t sample(int B, int V, const float* logits, float temperature, int top
   if (threads > SAMPLE_THREADS) threads = SAMPLE_THREADS;
   const unsigned blocks = B < 65536 ? (unsigned)B : 65536u;
   return launch(sample_kernel, dim3(blocks), dim3(threads), use_shared ? want : 0, stream, B, V, logits,
-                temperature, top_k, top_p, seed, offset, tokens, logp, entropy, use_shared);
+                temperature, top_k, top_p, seed, offset, offset_add, tokens, logp, entropy, use_shared);
 }

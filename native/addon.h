@@ -84,6 +84,13 @@ class Workspace {
  public:
   Workspace(Napi::Env env, const char* op, size_t bytes) {
     if (bytes == 0) return;
+#if !defined(LSTM_CUDA_CPU)
+    // a graph would keep using the buffer after the call has given it back to the allocator
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(AddonStream(env), &capturing) == cudaSuccess && capturing != cudaStreamCaptureStatusNone) {
+      throw Napi::Error::New(env, std::string(op) + ": borrows a workspace for the call, which a CUDA graph cannot hold (run it outside a capture)");
+    }
+#endif
     cudaError_t err = DeviceAllocator().Allocate(bytes, &ptr_, &rounded_);
     if (err != cudaSuccess) {
       throw Napi::Error::New(env, std::string(op) + ": allocating a workspace of " + std::to_string(bytes) +

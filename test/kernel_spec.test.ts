@@ -88,7 +88,7 @@ test('sampled tokens and uploaded indices need no device read for the index chec
   for (const be of backends.filter((b) => b.name !== 'ref')) {
     const logits = be.upload(Float32Array.of(0, 1, 2, 3)), tokens = be.alloc('int32', 1);
     const logp = be.alloc('float32', 1), entropy = be.alloc('float32', 1);
-    be.sample({ B: 1, V: 4, logits, temperature: 1, topK: 0, topP: 1, seed: 3, offset: 0, tokens, logp, entropy });
+    be.sample({ B: 1, V: 4, logits, temperature: 1, topK: 0, topP: 1, seed: 3, offset: 0, offsetAdd: null, tokens, logp, entropy });
     const weight = be.alloc('float32', 8), out = be.alloc('float32', 2);
     const download = be.download;
     let reads = 0;

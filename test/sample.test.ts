@@ -16,7 +16,7 @@ function run(logits: number[], B: number, temperature: number, topK: number, top
   const rows = new Float64Array(B * V);
   for (let b = 0; b < B; b++) rows.set(logits, b * V);
   const tokens = be.alloc('int32', B), logp = be.alloc('float64', B), entropy = be.alloc('float64', B);
-  be.sample({ B, V, logits: be.upload(rows), temperature, topK, topP, seed, offset, tokens, logp, entropy });
+  be.sample({ B, V, logits: be.upload(rows), temperature, topK, topP, seed, offset, offsetAdd: null, tokens, logp, entropy });
   return { tokens: be.download(tokens) as Int32Array, logp: be.download(logp) as Float64Array, entropy: be.download(entropy) as Float64Array };
 }
 
@@ -120,9 +120,16 @@ forEachNativeBackend('sample', (kind, be) => {
       for (const [seed, offset] of [[1, 0], [77, 1000], [0xdeadbeef, 0xfffffff8], [5, 123456], [2024, 7]]) {
         twin(sw, be, `T=${temperature} topK=${topK} topP=${topP} seed=${seed} offset=${offset}`,
           { logits, tokens: new Int32Array(B).fill(-1), logp: nans(B), entropy: nans(B) },
-          (b, s) => b.sample({ B, V, logits: s.logits, temperature, topK, topP, seed, offset, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+          (b, s) => b.sample({ B, V, logits: s.logits, temperature, topK, topP, seed, offset, offsetAdd: null, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
           ['logp', 'entropy'], ['tokens']);
       }
+    }
+    // offsetAdd: a counter read on the device (what a replayed CUDA graph advances), added mod 2^32
+    for (const [seed, offset, add] of [[77, 1000, 5], [0xdeadbeef, 0xfffffff8, 20], [3, 10, -1]]) {
+      twin(sw, be, `offsetAdd=${add} seed=${seed} offset=${offset}`,
+        { logits, offs: Int32Array.of(add), tokens: new Int32Array(B).fill(-1), logp: nans(B), entropy: nans(B) },
+        (b, s) => b.sample({ B, V, logits: s.logits, temperature: 1, topK: 0, topP: 1, seed, offset, offsetAdd: s.offs, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+        ['logp', 'entropy'], ['tokens']);
     }
     // V = 1 (one choice), V = 5000 (rows too long for the shared-memory path)
     for (const [B2, V2] of [[2, 1], [3, 5000]]) {
@@ -130,7 +137,7 @@ forEachNativeBackend('sample', (kind, be) => {
       for (const [temperature, topK, topP] of [[0, 0, 1], [1, 0, 1], [0.8, 50, 0.9], [1.3, 0, 0.5]]) {
         twin(sw, be, `B=${B2} V=${V2} T=${temperature} topK=${topK} topP=${topP}`,
           { logits: l2, tokens: new Int32Array(B2).fill(-1), logp: nans(B2), entropy: nans(B2) },
-          (b, s) => b.sample({ B: B2, V: V2, logits: s.logits, temperature, topK, topP, seed: 9, offset: 3, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+          (b, s) => b.sample({ B: B2, V: V2, logits: s.logits, temperature, topK, topP, seed: 9, offset: 3, offsetAdd: null, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
           ['logp', 'entropy'], ['tokens']);
       }
     }
@@ -143,11 +150,11 @@ forEachNativeBackend('sample', (kind, be) => {
       for (const [temperature, topK, topP] of [[1, 0, 1], [0.7, 5, 0.9]]) {
         twin(sw, be, `non-finite rows T=${temperature} topK=${topK} topP=${topP}`,
           { logits: l3, tokens: new Int32Array(B3).fill(-1), logp: nans(B3), entropy: nans(B3) },
-          (b, s) => b.sample({ B: B3, V: V3, logits: s.logits, temperature, topK, topP, seed: 4, offset: 0, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+          (b, s) => b.sample({ B: B3, V: V3, logits: s.logits, temperature, topK, topP, seed: 4, offset: 0, offsetAdd: null, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
           [], ['tokens']);
       }
       const [st, tk, lp, en] = [refBe.upload(l3), refBe.alloc('int32', B3), refBe.alloc('float32', B3), refBe.alloc('float32', B3)];
-      refBe.sample({ B: B3, V: V3, logits: st, temperature: 1, topK: 0, topP: 1, seed: 4, offset: 0, tokens: tk, logp: lp, entropy: en });
+      refBe.sample({ B: B3, V: V3, logits: st, temperature: 1, topK: 0, topP: 1, seed: 4, offset: 0, offsetAdd: null, tokens: tk, logp: lp, entropy: en });
       const tok = refBe.download(tk);
       for (const x of [st, tk, lp, en]) refBe.free(x);
       t.deepEqual(Array.from(tok), [l3.slice(0, V3).reduce((a, v, i, r) => (v > r[a] ? i : a), 0), 30, 0, 0],
@@ -156,4 +163,23 @@ forEachNativeBackend('sample', (kind, be) => {
     sw.done();
     t.end();
   });
+});
+
+test('ref: sample with offsetAdd [a] draws what offset + a draws (mod 2^32)', (t) => {
+  const rng = new RngStream(83);
+  const B = 12, V = 65;
+  const logits = refBe.upload(uniform(B * V, rng, -3, 3));
+  const draw = (offset: number, add: number | null): number[] => {
+    const tokens = refBe.alloc('int32', B), logp = refBe.alloc('float32', B), entropy = refBe.alloc('float32', B);
+    const offs = add === null ? null : refBe.upload(Int32Array.of(add));
+    refBe.sample({ B, V, logits, temperature: 1, topK: 0, topP: 1, seed: 21, offset, offsetAdd: offs, tokens, logp, entropy });
+    const r = Array.from(refBe.download(tokens));
+    for (const x of [tokens, logp, entropy, offs]) if (x) refBe.free(x);
+    return r;
+  };
+  t.deepEqual(draw(100, 23), draw(123, null), 'offset 100 + offsetAdd 23 = offset 123');
+  t.deepEqual(draw(0xfffffffe, 5), draw(3, null), 'wraps modulo 2^32');
+  t.notDeepEqual(draw(100, 23), draw(100, null), 'and the counter matters');
+  refBe.free(logits);
+  t.end();
 });

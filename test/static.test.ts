@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMALL_COUNT, launchCounts, occupancy, parsePtxas } from '../bench/static.js';
+import { GENERATE_BATCH, SMALL_COUNT, launchCounts, occupancy, parsePtxas } from '../bench/static.js';
 
 test('static: a dry run traces exactly the launches, memsets, copies and syncs of a real run', (t) => {
   const dry = launchCounts(SMALL_COUNT, true);
@@ -16,8 +16,14 @@ test('static: a dry run traces exactly the launches, memsets, copies and syncs o
     t.ok(dry[k].launches > 0, `${k}: ${dry[k].launches} launches counted`);
     t.deepEqual(dry[k], real[k], `${k}: dry run = real run`);
   }
-  t.ok(real.generate.launches >= SMALL_COUNT.chars, `generation: ${real.generate.launches} launches for ${SMALL_COUNT.chars} characters`);
-  t.equal(real.generate.memcpyDtoH, 0, 'generation with the token fed back on the device reads nothing back');
+  const g = real.generate, per = SMALL_COUNT.chars / GENERATE_BATCH;
+  t.equal(g.graphLaunches, per, `generation (sample()'s device loop): ${g.graphLaunches} graph launches for ${SMALL_COUNT.chars} characters, one per batch of ${GENERATE_BATCH}`);
+  t.equal(g.launches, 0, 'no kernel launch outside the graphs');
+  const stepKernels = Object.fromEntries(Object.entries(real['generate.step'].byKernel).filter(([k]) => k !== 'copy_rows_kernel'));
+  t.deepEqual(g.byKernel, stepKernels, 'inside them: the kernels of the per-step path, as many of each, less its state copies (copy_rows)');
+  t.equal(g.memcpyDtoH, 2 * per, 'the host reads twice per batch (tokens; logp and entropy), never per character');
+  t.equal(g.memsets, 0, 'no memset per character');
+  t.ok(real['generate.step'].launches >= 13 * SMALL_COUNT.chars, `the per-step path: ${real['generate.step'].launches} plain launches for ${SMALL_COUNT.chars} characters`);
   t.end();
 });
 

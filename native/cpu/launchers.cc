@@ -359,8 +359,10 @@ void sample_row(int V, const float* x, float temperature, int top_k, float top_p
 }  // namespace
 
 cudaError_t sample(int B, int V, const float* logits, float temperature, int top_k, float top_p, uint32_t seed,
-                   uint32_t offset, int32_t* tokens, float* logp, float* entropy, cudaStream_t) {
+                   uint32_t offset, const int32_t* offset_add, int32_t* tokens, float* logp, float* entropy,
+                   cudaStream_t) {
   if (B <= 0 || V <= 0) return cudaSuccess;
+  if (offset_add != nullptr) offset += (uint32_t)*offset_add;
   try {
     std::vector<double> p(V);
     std::vector<int> order(V);

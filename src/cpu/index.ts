@@ -62,8 +62,8 @@ const kernels: KernelImpls = {
   sum: (a) => { f(a.out)[0] = ew.sum(a.n, f(a.x)); },
   addRowVector: (a) => ew.addRowVector(a.M, a.N, f(a.x), f(a.b)),
   sumRows: (a) => ew.sumRows(a.M, a.N, f(a.x), f(a.out), a.accumulate),
-  sample: (a) => sample(a.B, a.V, f(a.logits), a.temperature, a.topK, a.topP, a.seed, a.offset, i(a.tokens), f(a.logp),
-    f(a.entropy)),
+  sample: (a) => sample(a.B, a.V, f(a.logits), a.temperature, a.topK, a.topP, a.seed,
+    (a.offset + (a.offsetAdd ? i(a.offsetAdd)[0] : 0)) >>> 0, i(a.tokens), f(a.logp), f(a.entropy)),
 };
 
 /** ref's event: a steady-clock reading (every ref kernel has finished when it returns). */

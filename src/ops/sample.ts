@@ -42,7 +42,7 @@ export function sampleTokens(logits: Tensor, opts: SampleOptions): SampleResult 
   const entropy = be.alloc(logits.dtype, B);
   be.sample({
     B, V, logits: logits._storage, temperature, topK, topP,
-    seed: opts.seed >>> 0, offset: opts.offset >>> 0, tokens, logp, entropy,
+    seed: opts.seed >>> 0, offset: opts.offset >>> 0, offsetAdd: null, tokens, logp, entropy,
   });
   return {
     tokens: Tensor._fromStorage(be, tokens, [B]),

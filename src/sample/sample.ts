@@ -3,9 +3,14 @@
 // step brings back only the token id, its log-probability and the step's entropy, never the logits
 // (unless a caller asks for each step's top-n alternatives). Stops at STOP or after maxLength tokens.
 // Temperature 0 is greedy decoding. Byte models draw only valid UTF-8 (see generator.ts) unless rawBytes.
+// After the prime, generation runs on the device in batches (device_loop.ts: the token fed back on the
+// device, one CUDA graph launch per batch where the backend has graphs, the host reading each batch's
+// tokens at once) unless a step needs the host: a UTF-8 mask (masked byte models), per-step alternatives,
+// or batch: 0. Both paths run the same kernels with the same arguments: the same tokens, the same bits.
 // `generate` is the same one step per next() (for callers that wait between steps); `sample` runs it.
 import type { CharRNN } from '../nn/char_rnn.js';
 import { Generator as TokenGenerator } from './generator.js';
+import { DeviceLoop } from './device_loop.js';
 import { Vocab, showSymbol } from '../text/vocab.js';
 import type { DataMode } from '../text/corpus.js';
 
@@ -37,6 +42,11 @@ export interface SampleTextOptions {
   mode?: DataMode;
   /** byte vocabularies: draw any byte, even one that makes invalid UTF-8 (default false: valid text only) */
   rawBytes?: boolean;
+  /**
+   * steps drawn on the device per host read (even, default 16; 0: one step at a time, the token read and
+   * fed back from the host). Draws past a STOP or maxLength are discarded: the output does not depend on it.
+   */
+  batch?: number;
   /** called for each generated token as soon as it is drawn (streaming) */
   onToken?: (t: GeneratedToken) => void;
   /** called with warnings (default console.warn) */
@@ -156,9 +166,37 @@ export function* generate(a: CharRNN | SampleSource, b?: Vocab | GenerateOptions
   const perToken: GeneratedStep[] = [];
   let text = '';
   let stopped = false;
+  const batch = opts.batch ?? 16;
+  if (!Number.isInteger(batch) || batch < 0 || batch % 2 !== 0) throw new RangeError(`sample: batch must be 0 or an even positive integer, got ${batch}`);
   const gen = new TokenGenerator(model, vocab, { rawBytes: opts.rawBytes });
+  let loop: DeviceLoop | undefined;
   try {
     gen.feed(ids);
+    if (batch > 0 && nAlt === 0 && !gen.masked && maxLength > 0) {
+      // the device path: batches of draws, no host read per character (a short sample gets a short batch)
+      loop = new DeviceLoop(model, gen.lstmState!, gen.nextLogits, {
+        temperature: opts.temperature ?? 1, topK: opts.topK ?? 0, topP: opts.topP ?? 1, seed,
+        batch: Math.min(batch, maxLength + (maxLength % 2)),
+      });
+      for (let step = 0; step < maxLength;) {
+        const b = loop.next();
+        for (let k = 0; k < loop.batch && step < maxLength; k++, step++) {
+          const token = b.tokens[k]!;
+          const isStop = token === vocab.stopId;
+          const tok: GeneratedStep = { token, char: isStop ? '' : dec.push(token), logp: b.logp[k]!, entropy: b.entropy[k]! };
+          if (isStop || step + 1 === maxLength) tok.char += dec.flush();
+          perToken.push(tok);
+          text += tok.char;
+          if (isStop) {
+            stopped = true;
+            yield tok;
+            return finish();
+          }
+          yield tok;
+        }
+      }
+      return finish();
+    }
     // a masked byte model finishes the character it is in (at most 3 bytes past maxLength)
     for (let step = 0; step < maxLength || (gen.masked && !gen.atBoundary); step++) {
       const alternatives = nAlt > 0 ? topAlternatives(vocab, gen.nextLogits.toArray(), Math.min(nAlt, vocab.size), (t) => gen.allows(t)) : undefined;
@@ -177,11 +215,16 @@ export function* generate(a: CharRNN | SampleSource, b?: Vocab | GenerateOptions
       if (isStop) break;
     }
   } finally {
+    loop?.dispose();
     gen.dispose();
   }
-  const logProb = perToken.reduce((s, t) => s + t.logp, 0);
-  const entropy = perToken.length ? perToken.reduce((s, t) => s + t.entropy, 0) / perToken.length : 0;
-  return { text, tokens: perToken.map((t) => t.token), perToken, logProb, entropy, skipped, stopped };
+  return finish();
+
+  function finish(): SampleTextResult {
+    const logProb = perToken.reduce((s, t) => s + t.logp, 0);
+    const entropy = perToken.length ? perToken.reduce((s, t) => s + t.entropy, 0) / perToken.length : 0;
+    return { text, tokens: perToken.map((t) => t.token), perToken, logProb, entropy, skipped, stopped };
+  }
 }
 
 /**

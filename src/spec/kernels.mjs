@@ -404,6 +404,8 @@ export const KERNELS = /** @type {const} */ ({
       { name: 'topP', type: 'f32', gt: 0, le: 1, doc: 'nucleus mass (1 = all)' },
       { name: 'seed', type: 'u32' },
       { name: 'offset', type: 'u32', doc: 'row b draws u = rngUniform(seed, offset + b)' },
+      { name: 'offsetAdd', role: 'in', dtype: 'int32', shape: ['1'], optional: true,
+        doc: 'a counter on the device: when given, row b draws u = rngUniform(seed, offset + offsetAdd[0] + b) (mod 2^32), so a replayed CUDA graph draws new numbers' },
       { name: 'tokens', role: 'out', dtype: 'int32', shape: ['B'], values: 'V' },
       { name: 'logp', role: 'out', dtype: 'float', shape: ['B'],
         doc: 'log softmax(logits[b])[token] under the model (temperature 1, no filtering)' },
