@@ -36,6 +36,8 @@ import { clipGradNorm } from '../src/optim/clip.js';
 import { Adam } from '../src/optim/adam.js';
 import { RngStream } from '../src/rng.js';
 import { generateTokens } from './generate.bench.js';
+import { getBackend } from '../src/device.js';
+import type { NativeBackend } from '../src/native.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -150,6 +152,8 @@ export interface Counts {
   byKernel: Record<string, number>;
   /** per kernel: the largest block size (threads) and dynamic shared memory seen */
   shapes: Record<string, { threads: number; smem: number }>;
+  /** the LSTM time loop's path the run took (lstmPath(), kernels/lstm.cu), where recorded */
+  path?: string;
 }
 
 /** Counts the trace lines between `mark <name> begin` and `mark <name> end`. */
@@ -245,8 +249,30 @@ function child(what: string, c: CountConfig, trace: string): void {
     mark('layer begin');
     run();
     mark('layer end');
+    // which time-loop path ran (kernels/lstm.cu; LSTM_CUDA_LSTM_PATH of this child)
+    appendFileSync(trace, `path ${(getBackend(device) as NativeBackend).lstmPath()}\n`);
     stack.dispose();
     x.dispose();
+  } else if (what === 'lstmop') {
+    // the kernel pair alone, as one layer of a training step uses it: lstmForward, then lstmBackward with
+    // every gradient (dx too: a layer above the first, or the embedding's input, needs it)
+    const be = getBackend(device);
+    const { T, B, H } = c, I = H;
+    const f = (n: number) => be.alloc('float32', n);
+    const s = { x: f(T * B * I), wih: f(4 * H * I), whh: f(4 * H * H), bih: f(4 * H), bhh: f(4 * H), h0: f(B * H), c0: f(B * H),
+      h: f(T * B * H), c: f(T * B * H), gates: f(T * B * 4 * H), tanhC: f(T * B * H) };
+    const g = { dh: f(T * B * H), dhT: f(B * H), dcT: f(B * H), dx: f(T * B * I), dh0: f(B * H), dc0: f(B * H),
+      dwih: f(4 * H * I), dwhh: f(4 * H * H), dbih: f(4 * H), dbhh: f(4 * H) };
+    const run = (): void => {
+      be.lstmForward({ T, B, I, H, ...s });
+      be.lstmBackward({ T, B, I, H, x: s.x, wih: s.wih, whh: s.whh, h0: s.h0, c0: s.c0, h: s.h, c: s.c, gates: s.gates, tanhC: s.tanhC, ...g });
+    };
+    run();
+    mark('lstmop begin');
+    run();
+    mark('lstmop end');
+    appendFileSync(trace, `path ${(be as NativeBackend).lstmPath()}\n`);
+    for (const x of [...Object.values(s), ...Object.values(g)]) be.free(x);
   } else if (what === 'generate') {
     const model = new CharRNN({ vocabSize: c.V, embedDim: c.H, hiddenSize: c.H, numLayers: 3, device, seed: 7 });
     model.eval();
@@ -280,13 +306,14 @@ export function launchCounts(c: CountConfig, dry = true): Record<string, Counts>
   const dir = mkdtempSync(join(tmpdir(), 'lstm-cuda-static-'));
   try {
     const script = join(ROOT, 'build', 'bench', 'static.js');
-    const runChild = (what: string, dry: boolean): string => {
-      const trace = join(dir, `${what}.trace`);
+    const runChild = (what: string, dry: boolean, path = process.env.LSTM_CUDA_LSTM_PATH ?? 'auto'): string => {
+      const trace = join(dir, `${what}-${path}.trace`);
       writeFileSync(trace, '');
       const r = spawnSync(process.execPath, [script, '--child', what, '--config', JSON.stringify(c), '--trace', trace], {
         encoding: 'utf8',
-        // the cuda build's math mode (TF32 for the LSTM layer's GEMMs), so the kernels counted are the GPU's
-        env: { ...process.env, LSTM_CUDA_EMU_TRACE: trace, LSTM_CUDA_EMU_DRY_RUN: dry ? '1' : '0', LSTM_CUDA_TF32: process.env.LSTM_CUDA_TF32 ?? 'lstm' },
+        // the cuda build's math mode (TF32 for the LSTM layer's GEMMs), so the kernels counted are the GPU's;
+        // the LSTM time loop's path (kernels/lstm.cu): auto, or forced for the per-path layer counts
+        env: { ...process.env, LSTM_CUDA_EMU_TRACE: trace, LSTM_CUDA_EMU_DRY_RUN: dry ? '1' : '0', LSTM_CUDA_TF32: process.env.LSTM_CUDA_TF32 ?? 'lstm', LSTM_CUDA_LSTM_PATH: path },
         timeout: 600_000,
       });
       if (r.status !== 0) throw new Error(`static: the ${what} child failed (exit ${r.status}): ${(r.stderr || '').slice(-800)}`);
@@ -294,10 +321,17 @@ export function launchCounts(c: CountConfig, dry = true): Record<string, Counts>
     };
     const train = runChild('train', dry);
     const layer = runChild('layer', dry);
+    const op = runChild('lstmop', dry);
+    const opSteps = runChild('lstmop', dry, 'steps');
     const gen = runChild('generate', false);
     const out: Record<string, Counts> = {};
     for (const phase of ['step', 'forward', 'backward', 'clip', 'optimizer']) out[`train.${phase}`] = countBetween(train, phase);
     out.layer = countBetween(layer, 'layer');
+    out.layer.path = /^path (.*)$/m.exec(layer)?.[1];
+    out.lstmop = countBetween(op, 'lstmop');
+    out.lstmop.path = /^path (.*)$/m.exec(op)?.[1];
+    out['lstmop.steps'] = countBetween(opSteps, 'lstmop');
+    out['lstmop.steps'].path = /^path (.*)$/m.exec(opSteps)?.[1];
     out.generate = countBetween(gen, 'generate');
     out['generate.step'] = countBetween(gen, 'genstep');
     return out;
@@ -357,12 +391,17 @@ export function renderReport(r: StaticReport): string {
   };
   per('train.step', 1, 'training step (total)');
   for (const p of ['forward', 'backward', 'clip', 'optimizer']) per(`train.${p}`, 1, `  of which ${p}`);
-  per('layer', 1, `one LSTM layer, forward + backward (T=${c.T})`);
+  per('layer', 1, `one LSTM layer module, forward + backward of sum(output) (T=${c.T})`);
+  per('lstmop', 1, `lstmForward + lstmBackward (every gradient), T=${c.T}: persistent path (auto)`);
+  per('lstmop.steps', 1, `lstmForward + lstmBackward, the same, per-step path (LSTM_CUDA_LSTM_PATH=steps)`);
   per('generate', c.chars, 'per generated character (sample(): device loop + graphs)');
   per('generate.step', c.chars, 'per generated character (per-step path)');
   L.push(table(rows), '');
   const g = r.counts.generate;
-  L.push(`Targets (issue 14): ≤ 10 launches per layer per training step in the persistent path (now: ${r.counts.layer.launches} for one layer's forward + backward), ≤ 1 graph launch per generated character (now: ${(g.graphLaunches / c.chars).toFixed(3)} graph launches and ${(g.launches / c.chars).toFixed(2)} other kernel launches per character; ${(g.nodeLaunches / c.chars).toFixed(2)} kernels per character run inside the graphs; the per-step path launches ${(r.counts['generate.step'].launches / c.chars).toFixed(2)}).`, '');
+  L.push(`Targets (issue 14): ≤ 10 launches per layer per training step in the persistent path (now: ${r.counts.lstmop.launches} for one layer's lstmForward + lstmBackward, against ${r.counts['lstmop.steps'].launches} on the per-step path; the layer module adds its state copies and the loss's kernels), ≤ 1 graph launch per generated character (now: ${(g.graphLaunches / c.chars).toFixed(3)} graph launches and ${(g.launches / c.chars).toFixed(2)} other kernel launches per character; ${(g.nodeLaunches / c.chars).toFixed(2)} kernels per character run inside the graphs; the per-step path launches ${(r.counts['generate.step'].launches / c.chars).toFixed(2)}).`, '');
+  L.push(`LSTM time-loop path (lstmPath(), kernels/lstm.cu): auto — ${r.counts.lstmop.path ?? '?'}; forced — ${r.counts['lstmop.steps'].path ?? '?'}. The persistent kernels (kernels/lstm_persistent.cuh) compute the recurrent product in exact fp32 FFMA (no TF32 there yet); the per-step path's recurrent GEMMs and both paths' input and weight GEMMs use TF32 in this math mode.`, '');
+  L.push('Launches by kernel, lstmForward + lstmBackward of one layer, persistent path:', '');
+  L.push(table([['kernel', 'launches'], ...Object.entries(r.counts.lstmop.byKernel).sort((a, b) => b[1] - a[1])]), '');
   L.push('Launches by kernel, one training step:', '');
   L.push(table([['kernel', 'launches'], ...Object.entries(r.counts['train.step'].byKernel).sort((a, b) => b[1] - a[1])]), '');
   L.push('Launches by kernel (inside the graphs), per generated character:', '');

@@ -11,6 +11,7 @@
 import type { Backend, DType, DeviceName } from '../src/backend.js';
 import { RngStream } from '../src/rng.js';
 import { randomValues } from '../src/tensor.js';
+import { NativeBackend } from '../src/native.js';
 
 /** One measurement: one JSON line of `npm run bench -- --json`. */
 export interface BenchLine {
@@ -34,6 +35,8 @@ export interface BenchLine {
   /** work per second at the median time, in `unit` */
   throughput: number;
   unit: string;
+  /** emu, cuda, benches that run LSTM layers: the time loop's path the last layer took (lstmPath()) */
+  lstm_path?: string;
 }
 
 export interface BenchContext {
@@ -180,5 +183,9 @@ export function benchLine(
     median_ms: round(t.median_ms), p10_ms: round(t.p10_ms), p90_ms: round(t.p90_ms),
     min_ms: round(t.min_ms), max_ms: round(t.max_ms), repeats: t.repeats, inner: t.inner,
     throughput: round(work / (t.median_ms / 1e3)), unit,
+    ...(LSTM_BENCHES.has(bench) && ctx.be instanceof NativeBackend && ctx.be.name !== 'cpu' ? { lstm_path: ctx.be.lstmPath() } : {}),
   };
 }
+
+/** The benches whose measured work runs LSTM layers (their lines say which time-loop path ran). */
+const LSTM_BENCHES = new Set(['lstm_layer', 'train_step', 'generate']);

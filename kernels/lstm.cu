@@ -7,10 +7,17 @@
 // dc in place) and one GEMM for dh_{t-1}; after the loop big GEMMs for dW_ih, dW_hh, dx and sum_rows for
 // the biases. No float atomics anywhere: every sum has a fixed order (deterministic).
 //
-// Kernels:   lstm_gates_forward_kernel, lstm_gates_backward_kernel (one thread per (b, j), all 4 gates)
+// Second generation: where it fits (small and medium batch), the time loop is ONE cooperative launch of
+// the persistent recurrent kernel instead (kernels/lstm_persistent.cuh: W_hh resident in shared memory, the
+// gates fused, one grid barrier per step); LSTM_CUDA_LSTM_PATH=auto|persistent|steps chooses, and
+// lstm_path_report() says which path the last calls took.
+//
+// Kernels:   lstm_gates_forward_kernel, lstm_gates_backward_kernel (one thread per (b, j), all 4 gates);
+//            lstm_persistent_forward_kernel, lstm_persistent_backward_kernel (lstm_persistent.cuh)
 // Launchers: lstm_gates_forward, lstm_gates_backward, lstm_forward, lstm_backward_workspace_floats,
-//            lstm_backward. GEMMs go through gemm_with(gemm_math(true), ...) (gemm.cu: TF32 on the cuda
-//            build unless the math mode is off, see gemm.cuh), the bias reduction through sum_rows()
+//            lstm_backward; lstm_path_report, lstm_path_plan_report (the path switch's answers). GEMMs go
+//            through gemm_with(gemm_math(true), ...) (gemm.cu: TF32 on the cuda build unless the math mode
+//            is off, see gemm.cuh), the bias reduction through sum_rows()
 //            (elementwise.cu).
 //
 // Gate order i, f, g, o (PyTorch); the activations overwrite the pre-activations in `gates`:
@@ -18,6 +25,7 @@
 // The cell math itself is kernels/lstm_gates.cuh, shared with the native CPU backend (native/cpu/).
 #include "gemm.cuh"
 #include "lstm_gates.cuh"
+#include "lstm_persistent.cuh"
 
 namespace {
 
@@ -121,7 +129,8 @@ cudaError_t lstm_gates_backward(int B, int H, const float* gates, const float* c
 //   x: in [T,B,I]   w_ih: in [4H,I]   w_hh: in [4H,H]   b_ih, b_hh: in [4H] or nullptr
 //   h0, c0: in [B,H] (h_{-1}, c_{-1})
 //   h, c, tanh_c: out [T,B,H]   gates: out [T,B,4H] activations   (all saved for backward)
-// Launch sequence: 1 GEMM [T·B,I]×[I,4H] -> gates; per step t: GEMM gates[t] += h_{t-1}·W_hhᵀ, gate kernel.
+// Launch sequence: 1 GEMM [T·B,I]×[I,4H] -> gates; then the persistent kernel (1 cooperative launch for all
+// T steps) where it fits, else per step t: GEMM gates[t] += h_{t-1}·W_hhᵀ, gate kernel.
 cudaError_t lstm_forward(int T, int B, int I, int H, const float* x, const float* w_ih,
                          const float* w_hh, const float* b_ih, const float* b_hh, const float* h0,
                          const float* c0, float* h, float* c, float* gates, float* tanh_c,
@@ -133,6 +142,12 @@ cudaError_t lstm_forward(int T, int B, int I, int H, const float* x, const float
   // gates = x·W_ihᵀ for all T·B rows at once (beta 0: gates' old contents are never read)
   cudaError_t err = gemm_with(math, false, true, T * B, 4 * H, I, 1.f, x, w_ih, 0.f, gates, stream);
   if (err != cudaSuccess) return err;
+  const PersistPlan plan = lstm_path_decide(false, B, H);
+  if (plan.ok) {  // the whole time loop in one cooperative launch (lstm_persistent.cuh)
+    return launch_cooperative(lstm_persistent_forward_kernel, dim3(plan.blocks), dim3(plan.threads), plan.smem,
+                              stream, T, B, H, plan.units, plan.group, gates, w_hh, b_ih, b_hh, h0, c0, h, c,
+                              tanh_c);
+  }
   for (int t = 0; t < T; ++t) {
     const float* h_prev = t == 0 ? h0 : h + (t - 1) * BH;
     const float* c_prev = t == 0 ? c0 : c + (t - 1) * BH;
@@ -153,6 +168,10 @@ cudaError_t lstm_forward(int T, int B, int I, int H, const float* x, const float
 size_t lstm_backward_workspace_floats(int T, int B, int H) {
   return (size_t)T * B * 4 * H + 2 * (size_t)B * H;
 }
+
+static cudaError_t lstm_backward_weights(int T, int B, int I, int H, const float* x, const float* w_ih,
+                                         const float* h0, const float* h, const float* dgates, float* dx,
+                                         float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, cudaStream_t stream);
 
 // BPTT over one layer (see lstm_cuda.h).
 //   x, w_ih, w_hh, h0, c0, h, c, gates, tanh_c: in, as given to / saved by lstm_forward
@@ -178,6 +197,14 @@ cudaError_t lstm_backward(int T, int B, int I, int H, const float* x, const floa
   float* dh_carry = dgates + T * BG;
   float* dc_carry = dh_carry + BH;
   cudaError_t err;
+  const PersistPlan plan = lstm_path_decide(true, B, H);
+  if (plan.ok) {  // the whole time loop in one cooperative launch (lstm_persistent.cuh); carries unused
+    err = launch_cooperative(lstm_persistent_backward_kernel, dim3(plan.blocks), dim3(plan.threads), plan.smem,
+                             stream, T, B, H, plan.units, plan.group, gates, w_hh, c0, c, tanh_c, dh, dh_T, dc_T,
+                             dgates, dh0, dc0);
+    if (err != cudaSuccess) return err;
+    return lstm_backward_weights(T, B, I, H, x, w_ih, h0, h, dgates, dx, dw_ih, dw_hh, db_ih, db_hh, stream);
+  }
   for (int t = T - 1; t >= 0; --t) {
     const float* c_prev = t == 0 ? c0 : c + (t - 1) * BH;
     const float* dh_a = dh ? dh + t * BH : nullptr;
@@ -195,6 +222,17 @@ cudaError_t lstm_backward(int T, int B, int I, int H, const float* x, const floa
       if (err != cudaSuccess) return err;
     }
   }
+  return lstm_backward_weights(T, B, I, H, x, w_ih, h0, h, dgates, dx, dw_ih, dw_hh, db_ih, db_hh, stream);
+}
+
+// What is left of lstm_backward after the time loop, on either path: from dgates [T,B,4H] (complete),
+// dW_ih += dgatesᵀ·x, dW_hh += dgates[0]ᵀ·h0 + dgates[1:]ᵀ·h[:-1], dx = dgates·W_ih, db_ih, db_hh += Σ rows.
+static cudaError_t lstm_backward_weights(int T, int B, int I, int H, const float* x, const float* w_ih,
+                                         const float* h0, const float* h, const float* dgates, float* dx,
+                                         float* dw_ih, float* dw_hh, float* db_ih, float* db_hh, cudaStream_t stream) {
+  const GemmMath math = gemm_math(true);
+  const size_t BG = (size_t)B * 4 * H;
+  cudaError_t err;
   const int TB = T * B;
   if (dw_ih) {  // dW_ih += dgatesᵀ·x  ([4H,T·B]×[T·B,I])
     err = gemm_with(math, true, false, 4 * H, I, TB, 1.f, dgates, x, 1.f, dw_ih, stream);
@@ -222,4 +260,21 @@ cudaError_t lstm_backward(int T, int B, int I, int H, const float* x, const floa
     if (err != cudaSuccess) return err;
   }
   return cudaSuccess;
+}
+
+// ---------------------------------------------------------------------------------- path reporting
+
+// The paths the last lstm_forward and lstm_backward of this process took, e.g. "forward: B=64 H=512
+// persistent: 128 blocks x 4 units, ...; backward: ..." ("none yet" before the first).
+std::string lstm_path_report() {
+  const std::string& f = lstm_path_record(false);
+  const std::string& b = lstm_path_record(true);
+  return "forward: " + (f.empty() ? std::string("none yet") : f) + "; backward: " + (b.empty() ? std::string("none yet") : b);
+}
+
+// What the path switch would choose for a layer of batch B and hidden size H now (records nothing).
+std::string lstm_path_plan_report(int B, int H) {
+  if (lstm_path_choice() == LstmPath::steps) return "steps (LSTM_CUDA_LSTM_PATH=steps)";
+  const PersistPlan f = lstm_persistent_plan(false, B, H), b = lstm_persistent_plan(true, B, H);
+  return "forward " + (f.ok ? f.why : "steps (" + f.why + ")") + "; backward " + (b.ok ? b.why : "steps (" + b.why + ")");
 }

@@ -29,8 +29,35 @@ static inline cudaError_t launch(void (*kernel)(KArgs...), dim3 grid, dim3 block
   kernel<<<grid, block, shared_bytes, stream>>>(args...);
   return cudaGetLastError();
 }
+// A cooperative launch (all blocks co-resident, cooperative_groups::this_grid().sync() allowed); the
+// emulator's twin is launch_cooperative in emu/cuda_emu.h. The arguments are converted to the kernel's
+// parameter types first, so the pointers handed to cudaLaunchCooperativeKernel point at exactly those.
+template <typename... KArgs>
+static inline cudaError_t launch_cooperative_as(void (*kernel)(KArgs...), dim3 grid, dim3 block,
+                                                size_t shared_bytes, cudaStream_t stream, KArgs... args) {
+  void* params[] = {static_cast<void*>(&args)...};
+  const cudaError_t err = cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), grid, block, params,
+                                                      shared_bytes, stream);
+  return err != cudaSuccess ? err : cudaGetLastError();
+}
+template <typename... KArgs, typename... Args>
+static inline cudaError_t launch_cooperative(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t shared_bytes,
+                                             cudaStream_t stream, Args... args) {
+  static_assert(sizeof...(KArgs) == sizeof...(Args), "launch_cooperative: the argument count differs from the kernel's");
+  return launch_cooperative_as<KArgs...>(kernel, grid, block, shared_bytes, stream, static_cast<KArgs>(args)...);
+}
 #endif
 
 // The launcher prototypes, one per kernel of the spec (src/spec/kernels.mjs: arguments, roles, shapes and
 // contracts), generated into native/gen/ by native/gen_glue.mjs (every native build runs it first).
 #include "kernel_launchers.h"
+
+#if !defined(LSTM_CUDA_CPU)
+#include <string>
+// Which implementation of the LSTM time loop ran (kernels/lstm.cu: the persistent recurrent kernel or the
+// per-step recipe; LSTM_CUDA_LSTM_PATH=auto|persistent|steps): the last lstm_forward's and lstm_backward's
+// path ("forward: B=.. H=.. persistent: ...; backward: ..."), and what a layer of batch B, hidden size H
+// would take now. Read by deviceInfo() and lstmPathPlan() (native/addon.cc).
+std::string lstm_path_report();
+std::string lstm_path_plan_report(int B, int H);
+#endif

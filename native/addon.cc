@@ -312,6 +312,33 @@ Napi::Value SetMathMode(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ------------------------------------------------------------------------------ LSTM time-loop path
+
+// lstmPath() -> the path the last lstmForward and lstmBackward took (kernels/lstm.cu: persistent recurrent
+// kernel or per-step recipe, and why); lstmPathPlan(B, H) -> what a layer of batch B, hidden size H would
+// take now. The cpu build's LSTM is its own fused loop (native/cpu/): "cpu: fused per-step loop".
+Napi::Value LstmPath(const Napi::CallbackInfo& info) {
+#if defined(LSTM_CUDA_CPU)
+  return Napi::String::New(info.Env(), "cpu: fused per-step loop");
+#else
+  return Napi::String::New(info.Env(), lstm_path_report());
+#endif
+}
+
+Napi::Value LstmPathPlan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "lstmPathPlan: expected (B, H), two sizes");
+  const double B = info[0].As<Napi::Number>().DoubleValue(), H = info[1].As<Napi::Number>().DoubleValue();
+  if (!(B >= 1 && B < 2147483648.0 && H >= 1 && H < 2147483648.0) || B != (int)B || H != (int)H)
+    throw Napi::RangeError::New(env, "lstmPathPlan: B and H must be integers in [1, 2^31)");
+#if defined(LSTM_CUDA_CPU)
+  return Napi::String::New(env, "cpu: fused per-step loop");
+#else
+  return Napi::String::New(env, lstm_path_plan_report((int)B, (int)H));
+#endif
+}
+
 // _testInvalidLaunch(): test-only, launches a trivial kernel with 4096 threads per block.
 Napi::Value TestInvalidLaunch(const Napi::CallbackInfo& info) {
   CheckCuda(info.Env(), "_testInvalidLaunch", test_invalid_launch(AddonStream(info.Env())));
@@ -339,6 +366,8 @@ const Export kExports[] = {
     {"endCapture", EndCapture},
     {"replayGraph", ReplayGraph},
 #endif
+    {"lstmPath", LstmPath},
+    {"lstmPathPlan", LstmPathPlan},
     {"_testInvalidLaunch", TestInvalidLaunch},
 };
 

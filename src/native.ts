@@ -39,6 +39,8 @@ type Addon = { [K in KernelName]: (...args: unknown[]) => void } & {
   beginCapture(): void;
   endCapture(): { graph: unknown; nodes: number };
   replayGraph(graph: unknown): void;
+  lstmPath(): string;
+  lstmPathPlan(B: number, H: number): string;
   _testInvalidLaunch(): void;
 };
 
@@ -236,6 +238,19 @@ export class NativeBackend implements Backend {
     const impls: Record<string, (a: Record<string, unknown>) => void> = {};
     for (const k of KERNEL_NAMES) impls[k] = (a) => this.launch(k, a);
     Object.assign(this, checkedKernels(host, impls as unknown as KernelImpls));
+  }
+
+  /**
+   * The LSTM time loop's implementation (kernels/lstm.cu): the path the last lstmForward and lstmBackward
+   * took ("forward: B=.. H=.. persistent: N blocks x U units, ...; backward: ..." or "steps (why)").
+   */
+  lstmPath(): string {
+    return this.addon.lstmPath();
+  }
+
+  /** The path a layer of batch B and hidden size H would take now (LSTM_CUDA_LSTM_PATH, shared memory, SMs). */
+  lstmPathPlan(B: number, H: number): string {
+    return this.addon.lstmPathPlan(B, H);
   }
 
   /** Calls the addon's kernel k with the checked arguments in launcher order. */

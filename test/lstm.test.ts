@@ -9,6 +9,7 @@ import { Sweep, nans, runOn, twin, uniform, type Host, type Stores } from './com
 import type { Backend } from '../src/backend.js';
 import { refBackend as refBe } from '../src/cpu/index.js';
 import { forEachNativeBackend } from './native_backends.js';
+import type { NativeBackend } from '../src/native.js';
 import { lstm } from '../src/ops/lstm.js';
 import { check, leaf, squared, vars, weighted } from './grad.js';
 
@@ -273,9 +274,13 @@ forEachNativeBackend('lstm', (kind, be) => {
     t.end();
   });
 
-  test(name('lstm layer forward and backward (T ∈ 1..5, B ∈ {1,2,3,9}, I ∈ {3..65}, H ∈ {5,33,70}; null optional args)'), (t) => {
-    const sw = new Sweep(t, 'lstm');
+  // emu, cuda: the .cu time loop has two paths (kernels/lstm.cu): the persistent recurrent kernel
+  // (lstm_persistent.cuh) and the per-step recipe; the sweep runs on each, forced by LSTM_CUDA_LSTM_PATH
+  for (const path of kind === 'cpu' ? ['default'] : ['persistent', 'steps']) {
+  test(name(`lstm layer forward and backward, ${path} path (T ∈ 1..5, B ∈ {1,2,3,9}, I ∈ {3..65}, H ∈ {5,33,70}; null optional args)`), (t) => {
+    const sw = new Sweep(t, `lstm (${path})`);
     const rng = new RngStream(41);
+    const restore = withLstmPath(kind === 'cpu' ? undefined : path);
     // B = 9: the recurrent GEMM leaves the M ≤ 8 path; H = 70: 4H = 280 gates per row
     const shapes = [[1, 1, 3, 5], [4, 3, 7, 33], [3, 1, 65, 5], [2, 3, 5, 33], [5, 2, 4, 5], [3, 9, 6, 33], [2, 2, 5, 70]];
     let variant = 0;
@@ -318,9 +323,76 @@ forEachNativeBackend('lstm', (kind, be) => {
           dh: opt(s, 'dh'), dhT: opt(s, 'dhT'), dcT: opt(s, 'dcT'), dx: opt(s, 'dx'), dh0: opt(s, 'dh0'), dc0: opt(s, 'dc0'),
           dwih: opt(s, 'dwih'), dwhh: opt(s, 'dwhh'), dbih: opt(s, 'dbih'), dbhh: opt(s, 'dbhh'),
         }), [...outs]);
+        if (kind !== 'cpu') {
+          const took = (be as NativeBackend).lstmPath();
+          const want = path === 'steps' ? /^forward: \S+ \S+ steps .*backward: \S+ \S+ steps/ : /^forward: \S+ \S+ persistent: .*backward: \S+ \S+ persistent: /;
+          if (!want.test(took)) t.fail(`${label}: the ${path} path ran (lstmPath: ${took})`);
+        }
       }
     }
+    restore();
     sw.done();
     t.end();
   });
+  }
+
+  if (kind === 'cpu') return;
+  test(name('lstm time-loop path: persistent where it fits, else per-step with the reason; deterministic; both against ref'), (t) => {
+    const be2 = be as NativeBackend;
+    const restore = withLstmPath(undefined);
+    t.match(be2.lstmPathPlan(3, 33), /^forward persistent: \d+ blocks x \d+ units.*; backward persistent: /, 'auto: a small layer takes the persistent kernel');
+    // (132 SMs: 32 units per block need 2 MiB of shared memory; LSTM_CUDA_EMU_SMS=1: 4096 work items)
+    t.match(be2.lstmPathPlan(1, 4096), /^forward steps \(B=1, H=4096: .*(shared memory|exceed 256 threads).*\); backward steps \(/, 'auto: a W_hh slice too large for one SM falls back, saying why');
+    t.match(be2.lstmPathPlan(1025, 5), /^forward steps \(.*work items per block exceed 256 threads\)/, 'auto: a batch beyond the block falls back, saying why');
+    // a shape that falls back, run: the path record says so, and it is right
+    const sw = new Sweep(t, 'lstm fallback');
+    const rng = new RngStream(43);
+    const [T, B, I, H] = [2, 1025, 3, 5];
+    const k = 1 / Math.sqrt(H);
+    const inputs = {
+      x: uniform(T * B * I, rng, -1, 1), wih: uniform(4 * H * I, rng, -k, k), whh: uniform(4 * H * H, rng, -k, k),
+      bih: uniform(4 * H, rng, -k, k), bhh: uniform(4 * H, rng, -k, k), h0: uniform(B * H, rng), c0: uniform(B * H, rng),
+      h: nans(T * B * H), c: nans(T * B * H), gates: nans(T * B * 4 * H), tanhC: nans(T * B * H),
+    };
+    const fwd = (b: Backend, s: Stores) => b.lstmForward({ T, B, I, H, ...s } as Parameters<Backend['lstmForward']>[0]);
+    twin(sw, be, `forward T=${T} B=${B} H=${H}`, inputs, fwd, ['h', 'c', 'gates', 'tanhC']);
+    t.match(be2.lstmPath(), /^forward: B=1025 H=5 steps \(B=1025, H=5: .* exceed 256 threads\)/, `the fallback is recorded: ${be2.lstmPath()}`);
+    process.env.LSTM_CUDA_LSTM_PATH = 'persistent';
+    twin(sw, be, `forward T=${T} B=${B} H=${H}, LSTM_CUDA_LSTM_PATH=persistent`, inputs, fwd, ['h', 'c', 'gates', 'tanhC']);
+    t.match(be2.lstmPath(), /^forward: B=1025 H=5 steps \(LSTM_CUDA_LSTM_PATH=persistent, but /, 'forced persistent that cannot fit falls back and says so');
+    sw.done();
+    // the persistent path is deterministic: two runs give the same bits (forward and backward)
+    const [T2, B2, I2, H2] = [4, 6, 5, 37];
+    const p2 = {
+      x: uniform(T2 * B2 * I2, rng, -1, 1), wih: uniform(4 * H2 * I2, rng, -0.3, 0.3), whh: uniform(4 * H2 * H2, rng, -0.3, 0.3),
+      h0: uniform(B2 * H2, rng), c0: uniform(B2 * H2, rng),
+    };
+    const runTwice = (): Float32Array[] => {
+      const up = (a: Float32Array) => be.upload(a);
+      const s = { x: up(p2.x), wih: up(p2.wih), whh: up(p2.whh), h0: up(p2.h0), c0: up(p2.c0),
+        h: be.alloc('float32', T2 * B2 * H2), c: be.alloc('float32', T2 * B2 * H2), gates: be.alloc('float32', T2 * B2 * 4 * H2), tanhC: be.alloc('float32', T2 * B2 * H2) };
+      be.lstmForward({ T: T2, B: B2, I: I2, H: H2, ...s, bih: null, bhh: null });
+      const g = { dx: be.alloc('float32', T2 * B2 * I2), dh0: be.alloc('float32', B2 * H2), dc0: be.alloc('float32', B2 * H2), dwhh: be.alloc('float32', 4 * H2 * H2) };
+      be.lstmBackward({ T: T2, B: B2, I: I2, H: H2, ...s, dh: s.h, dhT: null, dcT: s.c, ...g, dwih: null, dbih: null, dbhh: null });
+      const out = [s.h, s.c, g.dx, g.dh0, g.dc0, g.dwhh].map((x) => be.download(x) as Float32Array);
+      for (const x of [...Object.values(s), ...Object.values(g)]) be.free(x);
+      return out;
+    };
+    const a = runTwice(), b = runTwice();
+    t.match(be2.lstmPath(), /^forward: B=6 H=37 persistent: .*backward: B=6 H=37 persistent: /, 'persistent forward and backward ran');
+    t.ok(a.every((x, i) => x.length > 0 && x.every((v, e) => Object.is(v, b[i][e]))), 'persistent path: the same bits twice (h, c, dx, dh0, dc0, dW_hh)');
+    restore();
+    t.end();
+  });
 });
+
+/** Sets LSTM_CUDA_LSTM_PATH (undefined: unset, auto) and returns the function that restores it. */
+function withLstmPath(path: string | undefined): () => void {
+  const old = process.env.LSTM_CUDA_LSTM_PATH;
+  if (path === undefined) delete process.env.LSTM_CUDA_LSTM_PATH;
+  else process.env.LSTM_CUDA_LSTM_PATH = path;
+  return () => {
+    if (old === undefined) delete process.env.LSTM_CUDA_LSTM_PATH;
+    else process.env.LSTM_CUDA_LSTM_PATH = old;
+  };
+}

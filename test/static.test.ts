@@ -12,10 +12,16 @@ import { GENERATE_BATCH, SMALL_COUNT, launchCounts, occupancy, parsePtxas } from
 test('static: a dry run traces exactly the launches, memsets, copies and syncs of a real run', (t) => {
   const dry = launchCounts(SMALL_COUNT, true);
   const real = launchCounts(SMALL_COUNT, false);
-  for (const k of ['train.step', 'train.forward', 'train.backward', 'train.clip', 'train.optimizer', 'layer']) {
+  for (const k of ['train.step', 'train.forward', 'train.backward', 'train.clip', 'train.optimizer', 'layer', 'lstmop', 'lstmop.steps']) {
     t.ok(dry[k].launches > 0, `${k}: ${dry[k].launches} launches counted`);
     t.deepEqual(dry[k], real[k], `${k}: dry run = real run`);
   }
+  // issue 14's target: ≤ 10 launches per layer per training step on the persistent path (kernels/lstm.cu)
+  t.match(real.lstmop.path ?? '', /^forward: .* persistent: .*backward: .* persistent: /, `the persistent path ran: ${real.lstmop.path}`);
+  t.ok(real.lstmop.launches <= 10, `lstmForward + lstmBackward: ${real.lstmop.launches} launches ≤ 10 (per-step path: ${real['lstmop.steps'].launches})`);
+  t.equal(real.lstmop.byKernel.lstm_persistent_forward_kernel, 1, 'one cooperative launch for the forward time loop');
+  t.equal(real.lstmop.byKernel.lstm_persistent_backward_kernel, 1, 'one cooperative launch for the backward time loop');
+  t.match(real['lstmop.steps'].path ?? '', /^forward: .* steps \(LSTM_CUDA_LSTM_PATH=steps\); backward: .* steps /, 'LSTM_CUDA_LSTM_PATH=steps forces the per-step path');
   const g = real.generate, per = SMALL_COUNT.chars / GENERATE_BATCH;
   t.equal(g.graphLaunches, per, `generation (sample()'s device loop): ${g.graphLaunches} graph launches for ${SMALL_COUNT.chars} characters, one per batch of ${GENERATE_BATCH}`);
   t.equal(g.launches, 0, 'no kernel launch outside the graphs');

@@ -221,6 +221,7 @@ enum cudaDeviceAttr {
   cudaDevAttrMultiProcessorCount = 16,
   cudaDevAttrComputeCapabilityMajor = 75,
   cudaDevAttrComputeCapabilityMinor = 76,
+  cudaDevAttrCooperativeLaunch = 95,
   cudaDevAttrMaxSharedMemoryPerBlockOptin = 97,
 };
 struct CUstream_st { int id; };
@@ -1092,6 +1093,17 @@ inline std::atomic<uint64_t>& launch_serial() {
   return s;
 }
 
+// Blocks of `threads` threads and `shared_bytes` of dynamic shared memory one emulated SM holds at once, by
+// the limits of an sm_90 SM: 2048 threads, 32 blocks, EMU_DYNAMIC_SHARED_BYTES + 1 KiB of shared memory
+// with 1 KiB reserved per block (registers are not modelled: ptxas's counts are bench/static.ts's).
+// cudaOccupancyMaxActiveBlocksPerMultiprocessor answers it and a cooperative launch is held to it.
+inline int blocks_per_sm(unsigned threads, size_t shared_bytes) {
+  if (threads == 0 || threads > 1024 || shared_bytes > EMU_DYNAMIC_SHARED_BYTES) return 0;
+  const size_t by_threads = std::min<size_t>(32, 2048 / threads);
+  const size_t by_smem = (EMU_DYNAMIC_SHARED_BYTES + 1024) / (shared_bytes + 1024);
+  return (int)std::min(by_threads, by_smem);
+}
+
 inline cudaError_t launch_erased(const char* text, const void* kernel,
                                  void (*invoke)(const void*, const void*), const void* args, dim3 grid,
                                  dim3 block, size_t shared_bytes, bool cooperative = false) {
@@ -1134,6 +1146,16 @@ inline cudaError_t launch_erased(const char* text, const void* kernel,
   L.serial = launch_serial().fetch_add(1);
   L.schedule = config().schedule.load();
   L.seed = config().seed.load();
+  // co-residency is checked before the trace and the dry run: a launch a GPU refuses is refused here too
+  if (cooperative) {
+    const uint64_t per_sm = (uint64_t)blocks_per_sm(L.nthreads, shared_bytes);
+    if (L.nblocks > per_sm * (uint64_t)config().sm_count)
+      return set_error(cudaErrorCooperativeLaunchTooLarge,
+                       strf("cooperative launch of %s: %llu blocks of %u threads and %zu bytes of dynamic shared "
+                            "memory cannot all be resident on %d SMs (at most %llu)", name.c_str(),
+                            (unsigned long long)L.nblocks, L.nthreads, shared_bytes, config().sm_count,
+                            (unsigned long long)(per_sm * config().sm_count)));
+  }
   if (validate_only) return cudaSuccess;  // being captured into a graph (section 5b): checked, not run
   if (config().trace_fd >= 0)
     trace_event(strf("launch %s grid=%u,%u,%u block=%u,%u,%u smem=%zu", name.c_str(), grid.x, grid.y, grid.z,
@@ -1141,12 +1163,6 @@ inline cudaError_t launch_erased(const char* text, const void* kernel,
   if (config().dry_run) return cudaSuccess;
   if (cooperative) {
     L.cooperative = true;
-    const uint64_t per_sm = std::max<uint64_t>(1, std::min<uint64_t>(32, 2048 / L.nthreads));
-    if (L.nblocks > per_sm * (uint64_t)config().sm_count)
-      return set_error(cudaErrorCooperativeLaunchTooLarge,
-                       strf("cooperative launch of %s: %llu blocks of %u threads cannot all be resident on %d SMs "
-                            "(at most %llu)", name.c_str(), (unsigned long long)L.nblocks, L.nthreads,
-                            config().sm_count, (unsigned long long)(per_sm * config().sm_count)));
     run_cooperative(L);
   } else try {
     if (L.nblocks == 1 || config().threads <= 1) {
@@ -1805,6 +1821,7 @@ inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr attr, int d) {
     case cudaDevAttrComputeCapabilityMajor: *v = p.major; break;
     case cudaDevAttrComputeCapabilityMinor: *v = p.minor; break;
     case cudaDevAttrMaxSharedMemoryPerBlockOptin: *v = (int)p.sharedMemPerBlockOptin; break;
+    case cudaDevAttrCooperativeLaunch: *v = 1; break;  // launch_cooperative: every block on its own OS thread
     default: return ::emu::set_error(cudaErrorInvalidValue, ::emu::strf("cudaDeviceGetAttribute: attribute %d not emulated", (int)attr));
   }
   return cudaSuccess;
@@ -2042,6 +2059,23 @@ inline cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_
   if (start == nullptr || end == nullptr || !start->recorded || !end->recorded)
     return ::emu::set_error(cudaErrorInvalidResourceHandle, "cudaEventElapsedTime: an event was never recorded");
   *ms = (float)(end->ms - start->ms);
+  return cudaSuccess;
+}
+
+// cudaOccupancyMaxActiveBlocksPerMultiprocessor: ::emu::blocks_per_sm (threads and shared memory; the
+// dynamic shared memory must also be within the kernel's cudaFuncSetAttribute limit, as on a GPU).
+template <typename F>
+inline cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* n, F* kernel, int block_size,
+                                                                 size_t shared_bytes) {
+  if (n == nullptr)
+    return ::emu::set_error(cudaErrorInvalidValue, "cudaOccupancyMaxActiveBlocksPerMultiprocessor: null pointer");
+  size_t limit = 48 * 1024;
+  {
+    std::lock_guard<std::mutex> lock(::emu::attr_mu());
+    auto it = ::emu::attr_smem().find(reinterpret_cast<const void*>(kernel));
+    if (it != ::emu::attr_smem().end()) limit = std::max(limit, it->second);
+  }
+  *n = block_size <= 0 || shared_bytes > limit ? 0 : ::emu::blocks_per_sm((unsigned)block_size, shared_bytes);
   return cudaSuccess;
 }
 

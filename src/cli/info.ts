@@ -1,8 +1,9 @@
 // `lstm-cuda info [--json]`: every backend (ref, cpu, emu, cuda) with its device line or the one-line reason it
-// is unavailable, the default device and why, and each available backend's allocator counters.
+// is unavailable, the default device and why, each available backend's allocator counters, and (emu, cuda)
+// which LSTM time-loop path (persistent recurrent kernel or per-step) the standard layer sizes take.
 import { defaultDevice, devices, getBackend } from '../device.js';
 import type { DeviceName, MathMode, MemoryStats } from '../backend.js';
-import { addonPath, type NativeKind } from '../native.js';
+import { NativeBackend, addonPath, type NativeKind } from '../native.js';
 import { parseFlags, type FlagSpec } from './flags.js';
 import { UsageError } from './usage_error.js';
 import { formatRunInfo, runInfo } from '../train/run_info.js';
@@ -24,7 +25,12 @@ interface BackendReport {
   memory?: MemoryStats & Record<string, number>;
   /** which GEMMs run on TF32 tensor cores (Backend.getMathMode) */
   mathMode?: MathMode;
+  /** emu, cuda: the LSTM time loop's path (kernels/lstm.cu) at DESIGN.md's standard layer sizes */
+  lstmPath?: Record<string, string>;
 }
+
+/** The standard layer sizes (DESIGN.md) whose LSTM time-loop path `info` reports. */
+const LSTM_PATH_SIZES: readonly { B: number; H: number }[] = [{ B: 64, H: 512 }, { B: 128, H: 1024 }, { B: 4, H: 512 }];
 
 const KINDS: Record<DeviceName, string> = {
   ref: 'TypeScript reference (float32/float64)',
@@ -64,6 +70,9 @@ export function collectInfo(): InfoReport {
       const be = getBackend(d.name);
       r.memory = be.memory() as MemoryStats & Record<string, number>;
       r.mathMode = be.getMathMode();
+      if (be instanceof NativeBackend && (d.name === 'emu' || d.name === 'cuda')) {
+        r.lstmPath = Object.fromEntries(LSTM_PATH_SIZES.map(({ B, H }) => [`H=${H} B=${B}`, be.lstmPathPlan(B, H)]));
+      }
     }
     return r;
   });
@@ -90,6 +99,7 @@ export function formatInfo(r: InfoReport): string {
         .map(([k, v]) => `${k} ${k.endsWith('Bytes') ? formatBytes(v) : v}`);
       lines.push(`      memory: live ${m.liveCount} (${formatBytes(m.liveBytes)}), cached ${formatBytes(m.cachedBytes)}${extra.length ? ', ' + extra.join(', ') : ''}`);
     }
+    for (const [size, path] of Object.entries(b.lstmPath ?? {})) lines.push(`      lstm time loop at ${size}: ${path}`);
   }
   lines.push(`default device: ${r.default.name ?? '(none)'} — ${r.default.why}`);
   return lines.join('\n');

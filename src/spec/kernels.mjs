@@ -101,8 +101,10 @@ export const KERNELS = /** @type {const} */ ({
     file: 'lstm',
     doc: [
       'One LSTM layer over T ≥ 1 steps: one GEMM for x·W_ihᵀ of all steps, then per step one recurrent GEMM',
-      '(accumulating into that step\'s gates) and one fused gate kernel. The time loop runs inside the',
-      'backend (C++ for native); no host synchronisation inside.',
+      '(accumulating into that step\'s gates) and one fused gate kernel — or, on cuda/emu where W_hh fits on',
+      'chip, one persistent cooperative kernel for all T steps (kernels/lstm_persistent.cuh;',
+      'LSTM_CUDA_LSTM_PATH=auto|persistent|steps). The time loop runs inside the backend (C++ for native);',
+      'no host synchronisation inside.',
     ],
     args: [
       { name: 'T', type: 'size', min: 1 },
@@ -127,8 +129,9 @@ export const KERNELS = /** @type {const} */ ({
   lstmBackward: {
     file: 'lstm',
     doc: [
-      'BPTT over one layer: per step (reversed) one fused gate-backward kernel and one GEMM for dh_{t-1};',
-      'after the loop big GEMMs for dW_ih, dW_hh, dx and a deterministic row reduction for the biases.',
+      'BPTT over one layer: per step (reversed) one fused gate-backward kernel and one GEMM for dh_{t-1}, or',
+      'the persistent kernel for all steps where it fits (as lstmForward); after the loop big GEMMs for dW_ih,',
+      'dW_hh, dx and a deterministic row reduction for the biases.',
     ],
     args: [
       { name: 'T', type: 'size', min: 1 },
