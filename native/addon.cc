@@ -5,8 +5,6 @@
 // kernel spec (native/gen/kernel_glue.cc: one wrapper per launcher). Every export runs guarded: any C++
 // exception becomes a JS Error naming the export. Compiled by g++ with -DLSTM_CUDA_EMU for the emu addon,
 // with -DLSTM_CUDA_CPU for the cpu addon (its launchers in native/cpu/) and by nvcc for the cuda addon.
-#include <napi.h>
-
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -45,8 +43,8 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   if (!(length >= 0) || length > 9007199254740991.0) {
     throw Napi::RangeError::New(env, "alloc: length must be a non-negative integer");
   }
-  Napi::Object obj = DeviceBuffer::Create(env, "alloc", dtype, static_cast<size_t>(length));
-  DeviceBuffer* b = DeviceBuffer::Unwrap(obj);
+  DeviceBuffer* b = nullptr;
+  Napi::Object obj = DeviceBuffer::Create(env, "alloc", dtype, static_cast<size_t>(length), &b);
   CheckCuda(env, "alloc (zero fill)", cudaMemsetAsync(b->ptr, 0, b->bytes, AddonStream(env)));
   return obj;
 }
@@ -62,8 +60,8 @@ Napi::Value Upload(const Napi::CallbackInfo& info) {
     case napi_int32_array: dtype = NativeDType::kInt32; break;
     default: throw Napi::TypeError::New(env, "upload: expected a Float32Array or Int32Array");
   }
-  Napi::Object obj = DeviceBuffer::Create(env, "upload", dtype, arr.ElementLength());
-  DeviceBuffer* b = DeviceBuffer::Unwrap(obj);
+  DeviceBuffer* b = nullptr;
+  Napi::Object obj = DeviceBuffer::Create(env, "upload", dtype, arr.ElementLength(), &b);
   if (b->bytes > 0) {
     const uint8_t* src = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
     // Pageable source: the call returns once the data is staged, so the JS array may change afterwards.
@@ -394,7 +392,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     const Export& e = kKernelExports[i];
     exports.Set(e.name, Napi::Function::New(env, Guarded, e.name, const_cast<Export*>(&e)));
   }
-  exports.Set("DeviceBuffer", DeviceBuffer::Define(env));
+  DeviceBuffer::Define(env);
   exports.Set("build", LSTM_CUDA_BUILD);
   return exports;
 }

@@ -1,8 +1,21 @@
-// Shared pieces of the native glue: the device buffer every storage owns (an ObjectWrap with dispose()
-// and a finalizer that hands the buffer back to the caching allocator), the addon's one stream, the
+// Shared pieces of the native glue: the device buffer every storage owns (a JS object wrapping it, with
+// dispose() and a finalizer that hand the buffer back to the caching allocator), the addon's one stream, the
 // conversion of a cudaError_t into a JS Error naming the op and the CUDA error, the argument readers and
 // workspace the generated kernel wrappers (native/gen/kernel_glue.cc) use, and the export tables.
 #pragma once
+
+// Node-API version: NAPI_VERSION_EXPERIMENTAL (INT_MAX), for one reason. Node 20 runs the finalizer of a
+// wrapped object on the event loop (SetImmediate) unless the module reports that version, so a loop that
+// never yields kept every storage dropped without dispose(), device memory included, until it yielded;
+// with it, Node (>= 20.10) calls the finalizer during the garbage collection itself. Such a finalizer may
+// only call Node-API functions that leave the JS heap alone: DeviceBuffer's frees the buffer and calls
+// napi_adjust_external_memory, nothing else. No experimental function is used (NAPI_EXPERIMENTAL stays
+// undefined; the headers give the stable API), and on a Node without GC-time finalizers they are deferred
+// as before. Every TU that includes <napi.h> includes it through this header.
+#ifdef NAPI_VERSION
+#error "NAPI_VERSION is set in native/addon.h; include addon.h before <napi.h> and do not define it"
+#endif
+#define NAPI_VERSION 2147483647
 #include <napi.h>
 
 #include <cstdint>
@@ -13,28 +26,26 @@
 
 enum class NativeDType : int { kFloat32 = 0, kInt32 = 1 };
 
-// A device buffer of `length` elements of `dtype`. `ptr == nullptr` once disposed.
-class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
- public:
-  static Napi::Function Define(Napi::Env env);
+// A device buffer of `length` elements of `dtype`, owned by one JS object (napi_wrap). Freed by that
+// object's dispose() (at once) or by its finalizer when the object is collected without dispose();
+// either hands the memory back to the caching allocator. Never an ObjectWrap: node-addon-api's wrapper
+// deletes its reference through the event loop, which is what kept sync loops growing.
+struct DeviceBuffer {
+  // Defines the JS class (its prototype's dispose()); called once by Init.
+  static void Define(Napi::Env env);
   // A new JS object owning a fresh (not zeroed) buffer; throws a JS Error naming `op` if allocation fails.
-  static Napi::Object Create(Napi::Env env, const char* op, NativeDType dtype, size_t length);
+  // `*created` (if given) is the buffer.
+  static Napi::Object Create(Napi::Env env, const char* op, NativeDType dtype, size_t length,
+                             DeviceBuffer** created = nullptr);
   // The live buffer behind a JS value; throws a JS Error naming `op` and `what` if it is not a buffer of
   // this addon or was disposed. Optional: null / undefined give nullptr.
   static DeviceBuffer* From(const Napi::Value& v, const char* op, const char* what);
-
-  explicit DeviceBuffer(const Napi::CallbackInfo& info);
-  ~DeviceBuffer() override;
 
   void* ptr = nullptr;
   size_t bytes = 0;    // length · element size
   size_t rounded = 0;  // what the allocator handed out
   NativeDType dtype = NativeDType::kFloat32;
   size_t length = 0;
-
- private:
-  void Release();
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
 };
 
 // The stream every launcher and copy of this addon is queued on (created on first use).

@@ -248,7 +248,7 @@ async function buildAsan() {
   ];
   const flags = [
     '-std=c++17', '-O1', '-g', '-Wno-unknown-pragmas', '-fPIC', '-pthread', '-fexceptions', '-fsanitize=address', '-fno-omit-frame-pointer',
-    '-DLSTM_CUDA_EMU', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    '-DLSTM_CUDA_EMU', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
     '-DNODE_GYP_MODULE_NAME=lstm_cuda_emu', '-DBUILDING_NODE_EXTENSION',
     '-Ikernels', '-Inative', `-I${GEN_DIR}`, `-I${join(root, addonApi)}`, `-I${join(dir ?? '/usr', 'include', 'node')}`,
   ];

@@ -1,5 +1,5 @@
-// DeviceBuffer (the ObjectWrap behind every native storage: dispose() plus a finalizer, both handing the
-// buffer back to the caching allocator), the addon's stream, and CUDA error → JS Error conversion.
+// DeviceBuffer (the wrapped object behind every native storage: dispose() plus a finalizer, both handing
+// the buffer back to the caching allocator), the addon's stream, and CUDA error → JS Error conversion.
 #include <mutex>
 #include <string>
 
@@ -57,67 +57,92 @@ cudaStream_t AddonStream(Napi::Env env) {
 
 // ------------------------------------------------------------------------------------- DeviceBuffer
 
-Napi::Function DeviceBuffer::Define(Napi::Env env) {
-  Napi::Function ctor = DefineClass(env, "DeviceBuffer", {InstanceMethod<&DeviceBuffer::Dispose>("dispose")});
-  AddonData* data = new AddonData();
-  data->buffer_ctor = Napi::Persistent(ctor);
-  env.SetInstanceData<AddonData>(data);
-  return ctor;
+namespace {
+
+// Hands the buffer back to the allocator and tells V8 the external memory is gone. Runs from dispose() and
+// from the finalizer, which Node may call during a garbage collection: plain C calls only, no JS.
+void ReleaseBuffer(napi_env env, DeviceBuffer* b) {
+  if (b->ptr == nullptr) return;
+  DeviceAllocator().Release(b->ptr, b->rounded);
+  b->ptr = nullptr;
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(b->rounded), &ignored);
 }
 
-DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
-  info.This().As<Napi::Object>().TypeTag(&kBufferTag);
+// The wrap's finalizer: the object was collected without dispose().
+void FinalizeBuffer(napi_env env, void* data, void* /*hint*/) {
+  DeviceBuffer* b = static_cast<DeviceBuffer*>(data);
+  ReleaseBuffer(env, b);
+  delete b;
 }
 
-DeviceBuffer::~DeviceBuffer() { Release(); }
+// The class's constructor: an empty object; Create() tags and wraps it. (An object made by `new` from JS
+// is neither, so From() and dispose() refuse it.)
+napi_value ConstructBuffer(napi_env env, napi_callback_info info) {
+  napi_value self = nullptr;
+  napi_get_cb_info(env, info, nullptr, nullptr, &self, nullptr);
+  return self;
+}
 
-void DeviceBuffer::Release() {
-  if (ptr != nullptr) {
-    DeviceAllocator().Release(ptr, rounded);
-    ptr = nullptr;
-    // The plain C call (no C++ throw): this also runs from the finalizer.
-    int64_t ignored = 0;
-    napi_adjust_external_memory(Env(), -static_cast<int64_t>(rounded), &ignored);
+// buffer.dispose(): frees the buffer now and detaches it (later use is reported as 'was disposed').
+// Idempotent; a no-op on any object that is not a live buffer of this addon. Throws nothing.
+napi_value DisposeBuffer(napi_env env, napi_callback_info info) {
+  napi_value self = nullptr;
+  napi_get_cb_info(env, info, nullptr, nullptr, &self, nullptr);
+  bool ours = false;
+  void* raw = nullptr;
+  if (self != nullptr && napi_check_object_type_tag(env, self, &kBufferTag, &ours) == napi_ok && ours &&
+      napi_remove_wrap(env, self, &raw) == napi_ok && raw != nullptr) {
+    FinalizeBuffer(env, raw, nullptr);
   }
+  napi_value undefined = nullptr;
+  napi_get_undefined(env, &undefined);
+  return undefined;
 }
 
-Napi::Value DeviceBuffer::Dispose(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Release();
-  // Detach and free the C++ side now. Node defers ObjectWrap finalizers to the event loop, so a training
-  // loop that never yields kept every disposed buffer's wrapper bookkeeping (~200 B each, ~10 KB per
-  // step) until it did. The JS object stays; From() reports it as disposed.
-  napi_remove_wrap(env, info.This(), nullptr);
-  delete this;
-  return env.Undefined();
+}  // namespace
+
+void DeviceBuffer::Define(Napi::Env env) {
+  napi_property_descriptor dispose = {"dispose", nullptr, DisposeBuffer, nullptr, nullptr, nullptr, napi_default, nullptr};
+  napi_value ctor = nullptr;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_define_class(env, "DeviceBuffer", NAPI_AUTO_LENGTH, ConstructBuffer, nullptr,
+                                                   1, &dispose, &ctor));
+  AddonData* data = new AddonData();
+  data->buffer_ctor = Napi::Persistent(Napi::Function(env, ctor));
+  env.SetInstanceData<AddonData>(data);
 }
 
-Napi::Object DeviceBuffer::Create(Napi::Env env, const char* op, NativeDType dtype, size_t length) {
+Napi::Object DeviceBuffer::Create(Napi::Env env, const char* op, NativeDType dtype, size_t length,
+                                  DeviceBuffer** created) {
   const size_t bytes = length * 4;
-  void* p = nullptr;
-  size_t rounded = 0;
-  cudaError_t err = DeviceAllocator().Allocate(bytes, &p, &rounded);
+  DeviceBuffer* b = new DeviceBuffer();
+  b->bytes = bytes;
+  b->dtype = dtype;
+  b->length = length;
+  cudaError_t err = DeviceAllocator().Allocate(bytes, &b->ptr, &b->rounded);
   if (err != cudaSuccess) {
+    delete b;
     throw Napi::Error::New(env, std::string(op) + ": allocating " + std::to_string(bytes) + " bytes (" +
                                     std::to_string(length) + " elements) failed: " +
                                     CudaErrorMessage("cudaMalloc", err));
   }
+  // Tells V8 the buffer exists, so storages dropped without dispose() are collected under memory pressure.
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, static_cast<int64_t>(b->rounded), &ignored);
   Napi::Object obj;
   try {
     obj = env.GetInstanceData<AddonData>()->buffer_ctor.New({});
+    obj.TypeTag(&kBufferTag);
   } catch (...) {
-    DeviceAllocator().Release(p, rounded);
+    FinalizeBuffer(env, b, nullptr);
     throw;
   }
-  DeviceBuffer* b = Unwrap(obj);
-  b->ptr = p;
-  b->bytes = bytes;
-  b->rounded = rounded;
-  b->dtype = dtype;
-  b->length = length;
-  // Tells V8 the buffer exists, so storages dropped without free() are collected under memory pressure.
-  int64_t ignored = 0;
-  napi_adjust_external_memory(env, static_cast<int64_t>(rounded), &ignored);
+  // No napi_ref kept (result nullptr): the runtime owns the wrap and deletes it with the object.
+  if (napi_wrap(env, obj, b, FinalizeBuffer, nullptr, nullptr) != napi_ok) {
+    FinalizeBuffer(env, b, nullptr);
+    throw Napi::Error::New(env, std::string(op) + ": wrapping the new buffer failed");
+  }
+  if (created != nullptr) *created = b;
   return obj;
 }
 
@@ -127,12 +152,8 @@ DeviceBuffer* DeviceBuffer::From(const Napi::Value& v, const char* op, const cha
     throw Napi::TypeError::New(v.Env(), std::string(op) + ": " + what + " is not a storage of this addon");
   }
   void* raw = nullptr;
-  if (napi_unwrap(v.Env(), v, &raw) != napi_ok || raw == nullptr) {  // detached by Dispose()
+  if (napi_unwrap(v.Env(), v, &raw) != napi_ok || raw == nullptr) {  // detached by dispose()
     throw Napi::Error::New(v.Env(), std::string(op) + ": " + what + " was disposed (use after free)");
   }
-  DeviceBuffer* b = static_cast<DeviceBuffer*>(raw);
-  if (b->ptr == nullptr) {
-    throw Napi::Error::New(v.Env(), std::string(op) + ": " + what + " was disposed (use after free)");
-  }
-  return b;
+  return static_cast<DeviceBuffer*>(raw);
 }

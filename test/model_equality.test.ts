@@ -7,6 +7,7 @@
 import test from 'tape';
 import { Adam, Embedding, Linear, Stack, Tensor, crossEntropy, getBackend, tidy, type DeviceName } from '../src/index.js';
 import { forEachNativeBackend } from './native_backends.js';
+import { collectGarbage } from './gc.js';
 
 const V = 13, D = 6, H = 7, L = 2, T = 5, B = 3;
 
@@ -97,6 +98,7 @@ test(`2,000 training steps on ${kind} keep live allocations flat`, (t) => {
   };
   const first = trainStep();
   trainStep();
+  collectGarbage(); // storages earlier tests dropped are freed now, not at some GC during the loop
   const after2 = be.memory();
   let peak = after2.liveBytes;
   let last = first;
@@ -105,6 +107,7 @@ test(`2,000 training steps on ${kind} keep live allocations flat`, (t) => {
     last = trainStep();
     if (i % 50 === 0) peak = Math.max(peak, be.memory().liveBytes);
   }
+  collectGarbage();
   const end = be.memory();
   t.comment(`2,000 steps on ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s: live after step 2 ${after2.liveCount} / ${after2.liveBytes} B, ` +
     `after step 2,000 ${end.liveCount} / ${end.liveBytes} B, cached ${end.cachedBytes} B; loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);

@@ -12,6 +12,7 @@ import { refBackend as refBe } from '../src/cpu/index.js';
 import { collectInfo, formatInfo } from '../src/cli/info.js';
 import { NativeBackend, type NativeKind } from '../src/native.js';
 import { RngStream } from '../src/rng.js';
+import { collectGarbage } from './gc.js';
 
 
 function uniform(n: number, rng: RngStream): Float32Array {
@@ -143,6 +144,7 @@ function suite(kind: NativeKind, be: NativeBackend): void {
     };
     step();
     be.synchronize();
+    collectGarbage(); // storages earlier tests dropped are freed now, not at some GC during the loop
     const after1 = be.memory();
     const t0 = Date.now();
     let maxLive = after1.liveBytes;
@@ -151,6 +153,7 @@ function suite(kind: NativeKind, be: NativeBackend): void {
       if (i % 100 === 0) maxLive = Math.max(maxLive, be.memory().liveBytes);
     }
     be.synchronize();
+    collectGarbage();
     const end = be.memory();
     t.comment(`${steps} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s: after step 1 live ${after1.liveCount} / ${after1.liveBytes} B, ` +
       `cached ${after1.cachedBytes} B, cudaMalloc calls ${after1.mallocCalls}; after step ${steps} live ${end.liveCount} / ${end.liveBytes} B, ` +

@@ -6,6 +6,7 @@ import { Tensor, noGrad, tidy, keep } from '../src/tensor.js';
 import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { getBackend } from '../src/device.js';
 import { forEachNativeBackend } from './native_backends.js';
+import { collectGarbage } from './gc.js';
 import { crossEntropy } from '../src/ops/cross_entropy.js';
 import { linear } from '../src/ops/linear.js';
 import { lstm } from '../src/ops/lstm.js';
@@ -246,8 +247,10 @@ forEachNativeBackend('to() across devices', (kind, other) => test(`${kind}: to()
   y.mul(Tensor.from([4, 5, 6], [3], { device: kind })).sum().backward();
   t.equal(x.grad!.device, 'ref', 'the gradient lands on the source device');
   t.deepEqual(arr(x.grad), [4, 5, 6], 'and has the right values');
+  collectGarbage(); // y and the product above were dropped without dispose: freed by this GC, not later
   const live = other.memory().liveCount;
   tidy(() => x.to(kind).mul(2).to('ref').sum().backward());
+  collectGarbage();
   t.deepEqual(arr(x.grad), [6, 7, 8], `a ref loss through a ${kind} detour back-propagates`);
   t.equal(other.memory().liveCount, live, `and frees its ${kind} gradients on ${kind}`);
   t.end();
