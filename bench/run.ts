@@ -4,7 +4,7 @@
 // A benchmark whose correctness check fails is reported and the others still run; the exit code is then 1.
 //   --device ref|emu|cuda   backend (default: the default device)
 //   --quick                 tiny sizes, few repeats (ref, emu, CI): checks the plumbing, measures nothing
-//   --only NAME[,NAME]      gemm, lstm, softmax_xent, train_step, generate
+//   --only NAME[,NAME]      gemm, lstm, softmax_xent, sample, train_step, generate
 //   --repeats N, --warmup N timed samples (default 25 on cuda, 5 elsewhere, 3 with --quick) and untimed calls
 import { pathToFileURL } from 'node:url';
 import type { DeviceName } from '../src/backend.js';
@@ -15,6 +15,7 @@ import type { BenchContext, BenchLine } from './timing.js';
 import { gemmBench } from './gemm.bench.js';
 import { lstmBench } from './lstm.bench.js';
 import { softmaxXentBench } from './softmax_xent.bench.js';
+import { sampleBench } from './sample.bench.js';
 import { trainStepBench } from './train_step.bench.js';
 import { generateBench } from './generate.bench.js';
 
@@ -23,6 +24,7 @@ export const BENCHES: Record<string, (ctx: BenchContext) => void> = {
   gemm: gemmBench,
   lstm: lstmBench,
   softmax_xent: softmaxXentBench,
+  sample: sampleBench,
   train_step: trainStepBench,
   generate: generateBench,
 };

@@ -18,14 +18,14 @@
 //      there; Z (a tree sum here), exp's last bit, and temperature / topP arriving as float can move a p
 //      or a threshold by ~1e-16 (1e-8 for the float arguments) relative: the drawn token can differ only
 //      when u·mass falls that close to a running sum.
-//   Ordering, two paths:
-//   - p [V] doubles and the order [V] ints fit in shared memory (V ≤ 4000 in the default 48 KB; up to
-//     ~19,000 where the device lets a kernel opt in to more, 227 KB on sm_90): each candidate's rank =
-//     number of candidates ordered before it (O(V²)/threads compares of broadcast shared reads,
-//     stopping at K); order[rank] = j; thread 0 walks the order.
-//   - larger V (no workspace to spill to): selection without a sorted list; each step of the walk is a
-//     block reduction for the first candidate ordered after the previous one. O(kept·V) per row: exact
-//     for any V, fast only when top-k / top-p keep few candidates.
+//   Ordering: the candidates (p_j, j) of the row are sorted by one block with a bottom-up merge sort:
+//   ceil(log2 V) rounds, each merging pairs of sorted runs (width 1, 2, 4, …) from one buffer into the
+//   other; thread t writes outputs [t·E, (t+1)·E), E = ceil(V / threads), finding where they start in
+//   each pair by a merge-path binary search. The order is total (indices are distinct), so any correct
+//   sort gives the same list. O(V·log V / threads) per row, one __syncthreads per round. The two buffers
+//   (each p [V] doubles + j [V] ints) sit in dynamic shared memory when 24·V bytes fit the default 48 KB
+//   (V ≤ 2005), else in the caller's workspace, one slice per block (sample_workspace_floats; the grid
+//   then has at most SAMPLE_WORKSPACE_ELEMS / V blocks). Thread 0 then walks the sorted list.
 #include <limits.h>
 #include <math.h>
 
@@ -42,6 +42,8 @@ namespace {
 constexpr int SAMPLE_THREADS = 512;  // at most (fewer for small V); the kernel's launch bound
 constexpr size_t SAMPLE_DEFAULT_SHARED = 48 * 1024;  // dynamic + static a block gets without opting in
 constexpr size_t SAMPLE_STATIC_SHARED = 1024;        // the kernel's static scratch (512 B), rounded up
+constexpr long long SAMPLE_WORKSPACE_ELEMS = 1 << 22;  // candidates of all blocks in the workspace (96 MB)
+constexpr size_t SAMPLE_ENTRY_BYTES = 2 * (sizeof(double) + sizeof(int));  // a candidate in both buffers
 
 // ------------------------------------------------------------------------------------------ kernels
 
@@ -84,30 +86,78 @@ __device__ void block_first(K& key, int& idx, K* scratch_k, int* scratch_i) {
     }
 }
 
-// Selection path: the candidate that comes first among those ordered after (prev_p, prev_j).
-__device__ void next_candidate(const float* x, int V, float shift, double temperature, double z,
-                               double& prev_p, int& prev_j, double* scratch_k, int* scratch_i) {
-  double bk = -INFINITY;
-  int bi = INT_MAX;
-  for (int j = threadIdx.x; j < V; j += blockDim.x) {
-    const double pj = tempered_exp(x[j], shift, temperature) / z;
-    if (comes_before(prev_p, prev_j, pj, j) && comes_before(pj, j, bk, bi)) {
-      bk = pj;
-      bi = j;
-    }
+// How many of the first d outputs of merging sorted runs a (na entries) and b (nb) come from a.
+__device__ unsigned merge_split(const double* pa, const int* ja, unsigned na, const double* pb, const int* jb,
+                                unsigned nb, unsigned d) {
+  unsigned lo = d > nb ? d - nb : 0, hi = d < na ? d : na;
+  while (lo < hi) {  // first i whose a[i] is not among the first d: a[i] comes after b[d - i - 1]
+    const unsigned i = (lo + hi) / 2;
+    if (comes_before(pa[i], ja[i], pb[d - i - 1], jb[d - i - 1])) lo = i + 1;
+    else hi = i;
   }
-  block_first(bk, bi, scratch_k, scratch_i);
-  prev_p = bk;
-  prev_j = bi;
+  return lo;
 }
 
-// grid: any (rows grid-strided); block: a multiple of 32 threads; dynamic shared memory: 12·V bytes
-// when use_shared (p [V] doubles, then order [V] ints), else 0.
+// Sorts the V candidates (p[i], j[i]) into the candidate order by the whole block, using (p2, j2) [V] as
+// the other buffer; returns which buffer holds the result (false: p, j; true: p2, j2).
+__device__ bool block_merge_sort(double* p, int* j, double* p2, int* j2, unsigned V) {
+  const unsigned per = (V + blockDim.x - 1) / blockDim.x;
+  const unsigned o0 = threadIdx.x * per < V ? threadIdx.x * per : V, o1 = o0 + per < V ? o0 + per : V;
+  bool swapped = false;
+  for (unsigned w = 1; w < V; w <<= 1) {
+    const double* sp = swapped ? p2 : p;
+    const int* sj = swapped ? j2 : j;
+    double* dp = swapped ? p : p2;
+    int* dj = swapped ? j : j2;
+    // this thread's outputs [o0, o1), pair by pair: a = [base, base + na), b = [base + na, base + na + nb)
+    for (unsigned o = o0; o < o1;) {
+      const unsigned base = o / (2 * w) * (2 * w);
+      const unsigned na = V - base < w ? V - base : w, nb = V - base - na < w ? V - base - na : w;
+      const double *pa = sp + base, *pb = pa + na;
+      const int *ja = sj + base, *jb = ja + na;
+      const unsigned end = o1 < base + na + nb ? o1 : base + na + nb;
+      unsigned ia = merge_split(pa, ja, na, pb, jb, nb, o - base), ib = o - base - ia;
+      for (; o < end; ++o) {
+        if (ib >= nb || (ia < na && comes_before(pa[ia], ja[ia], pb[ib], jb[ib]))) {
+          dp[o] = pa[ia];
+          dj[o] = ja[ia++];
+        } else {
+          dp[o] = pb[ib];
+          dj[o] = jb[ib++];
+        }
+      }
+    }
+    swapped = !swapped;
+    __syncthreads();  // the next round reads what every thread wrote
+  }
+  return swapped;
+}
+
+// Thread 0's walk over the sorted candidates: the kept prefix (K, then top-p) and the draw at u·mass.
+__device__ int draw_sorted(const double* p, const int* j, int K, bool use_top_p, float top_p, double u) {
+  double mass = 0.0;
+  int kept = 0;
+  while (kept < K) {
+    mass += p[kept++];
+    if (use_top_p && mass >= top_p) break;
+  }
+  const double target = u * mass;
+  double run = 0.0;
+  for (int r = 0; r < kept; ++r) {
+    run += p[r];
+    if (run > target) return j[r];
+  }
+  return j[kept - 1];  // rounding left none: the last kept one
+}
+
+// grid: any (rows grid-strided); block: a multiple of 32 threads. Sort buffers: dynamic shared memory
+// (24·V bytes: p [V], p2 [V] doubles, then j [V], j2 [V] ints) when workspace is null, else the same
+// layout in workspace, one such slice of 24·V bytes per block (the doubles first).
 __global__ void __launch_bounds__(SAMPLE_THREADS)
     sample_kernel(int B, int V, const float* __restrict__ logits, float temperature, int top_k,
                   float top_p, uint32_t seed, uint32_t offset, const int32_t* __restrict__ offset_add,
                   int32_t* __restrict__ tokens, float* __restrict__ logp, float* __restrict__ entropy,
-                  bool use_shared) {
+                  double* workspace) {
   // shapes: logits [B,V], offset_add [1] or nullptr, tokens [B], logp [B], entropy [B]
   if (offset_add != nullptr) offset += (uint32_t)*offset_add;  // a counter on the device (CUDA graphs)
   __shared__ float scratch_f[32];
@@ -117,6 +167,10 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
   const int K = (top_k <= 0 || top_k > V) ? V : top_k;
   const bool use_top_p = top_p < 1.f;
   const double temp = temperature;
+  double* p = workspace ? workspace + (size_t)blockIdx.x * 3 * V : sample_smem;
+  double* p2 = p + V;
+  int* order = reinterpret_cast<int*>(p2 + V);
+  int* order2 = order + V;
   for (int b = blockIdx.x; b < B; b += gridDim.x) {
     const float* x = logits + (long long)b * V;
 
@@ -152,60 +206,15 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
       const double u = rng_uniform(seed, offset + (uint32_t)b);
       // A NaN or +inf logit (or an all -inf row) makes z NaN or 0: there is no distribution to draw from, so the
       // token is the argmax, as in src/cpu/sample.ts. z is block-reduced, so this branch is block-uniform.
-      if (!(z > 0.0 && z < INFINITY)) {
-        // token stays arg
-      } else if (use_shared) {
-        double* p = sample_smem;
-        int* order = reinterpret_cast<int*>(sample_smem + V);
-        for (int j = tid; j < V; j += nt) p[j] = tempered_exp(x[j], shift, temp) / z;
-        __syncthreads();
+      if (z > 0.0 && z < INFINITY) {
         for (int j = tid; j < V; j += nt) {
-          const double pj = p[j];
-          int rank = 0;
-          for (int i = 0; i < V && rank < K; ++i) rank += comes_before(p[i], i, pj, j) ? 1 : 0;
-          if (rank < K) order[rank] = j;
+          p[j] = tempered_exp(x[j], shift, temp) / z;
+          order[j] = j;
         }
         __syncthreads();
-        if (tid == 0) {
-          double mass = 0.0;
-          int kept = 0;
-          while (kept < K) {
-            mass += p[order[kept++]];
-            if (use_top_p && mass >= top_p) break;
-          }
-          const double target = u * mass;
-          double run = 0.0;
-          token = order[kept - 1];
-          for (int r = 0; r < kept; ++r) {
-            run += p[order[r]];
-            if (run > target) {
-              token = order[r];
-              break;
-            }
-          }
-        }
+        const bool in2 = block_merge_sort(p, order, p2, order2, (unsigned)V);
+        if (tid == 0) token = draw_sorted(in2 ? p2 : p, in2 ? order2 : order, K, use_top_p, top_p, u);
         __syncthreads();  // p and order are rewritten by the next row
-      } else {
-        // every thread runs the same walk on the same broadcast values: the breaks are block-uniform
-        double mass = 0.0, prev_p = INFINITY;
-        int kept = 0, prev_j = -1;
-        while (kept < K) {
-          next_candidate(x, V, shift, temp, z, prev_p, prev_j, scratch_d, scratch_i);
-          mass += prev_p;
-          ++kept;
-          if (use_top_p && mass >= top_p) break;
-        }
-        const double target = u * mass;
-        double run = 0.0;
-        prev_p = INFINITY;
-        prev_j = -1;
-        for (int r = 0; r < kept; ++r) {
-          next_candidate(x, V, shift, temp, z, prev_p, prev_j, scratch_d, scratch_i);
-          run += prev_p;
-          if (run > target) break;
-        }
-        // the drawn one, or the last kept one when rounding left none (INT_MAX: NaN p, stay in bounds)
-        token = prev_j == INT_MAX ? arg : prev_j;
       }
     }
     if (tid == 0) {
@@ -214,6 +223,18 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
       entropy[b] = (float)(log_s - e / s);
     }
   }
+}
+
+// Blocks of one launch: rows grid-strided over at most 65,536 blocks; with the workspace, at most
+// SAMPLE_WORKSPACE_ELEMS / V of them (each owns a V-candidate slice).
+unsigned sample_blocks(int B, int V, bool in_workspace) {
+  long long cap = 65536;
+  if (in_workspace) cap = SAMPLE_WORKSPACE_ELEMS / V > 1 ? SAMPLE_WORKSPACE_ELEMS / V : 1;
+  return (unsigned)(B < cap ? B : cap);
+}
+
+bool sample_in_workspace(int V) {
+  return (size_t)V * SAMPLE_ENTRY_BYTES + SAMPLE_STATIC_SHARED > SAMPLE_DEFAULT_SHARED;
 }
 
 }  // namespace
@@ -228,28 +249,22 @@ __global__ void __launch_bounds__(SAMPLE_THREADS)
 //   logp:    out [B] log softmax(logits[b])[tokens[b]] at temperature 1, no filtering
 //   entropy: out [B] entropy of softmax(logits[b]) at temperature 1, in nats
 //   top_k: 0 (or ≥ V) keeps all; top_p ≥ 1 keeps all (≤ 0 keeps the most probable one)
+size_t sample_workspace_floats(int B, int V) {
+  if (B <= 0 || V <= 0 || !sample_in_workspace(V)) return 0;
+  // per block: 2·V doubles (2 floats each) + 2·V ints (1 float each)
+  return (size_t)sample_blocks(B, V, true) * V * 6;
+}
+
 cudaError_t sample(int B, int V, const float* logits, float temperature, int top_k, float top_p,
                    uint32_t seed, uint32_t offset, const int32_t* offset_add, int32_t* tokens, float* logp,
-                   float* entropy, cudaStream_t stream) {
+                   float* entropy, float* workspace, cudaStream_t stream) {
   if (B <= 0 || V <= 0) return cudaSuccess;
-  // p [V] doubles + order [V] ints in dynamic shared memory when they fit, opting in above 48 KB
-  const size_t want = (size_t)V * (sizeof(double) + sizeof(int));
-  bool use_shared = want + SAMPLE_STATIC_SHARED <= SAMPLE_DEFAULT_SHARED;
-  if (!use_shared) {
-    int device = 0, optin = 0;
-    cudaError_t e = cudaGetDevice(&device);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
-    if (e != cudaSuccess) return e;
-    if (want + SAMPLE_STATIC_SHARED <= (size_t)optin) {
-      e = cudaFuncSetAttribute(sample_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)want);
-      if (e != cudaSuccess) return e;
-      use_shared = true;
-    }
-  }
+  const bool in_workspace = sample_in_workspace(V);
+  const size_t shared = in_workspace ? 0 : (size_t)V * SAMPLE_ENTRY_BYTES;
   // no more threads than candidates (rounded up to whole warps)
   int threads = (V + 31) / 32 * 32;
   if (threads > SAMPLE_THREADS) threads = SAMPLE_THREADS;
-  const unsigned blocks = B < 65536 ? (unsigned)B : 65536u;
-  return launch(sample_kernel, dim3(blocks), dim3(threads), use_shared ? want : 0, stream, B, V, logits,
-                temperature, top_k, top_p, seed, offset, offset_add, tokens, logp, entropy, use_shared);
+  return launch(sample_kernel, dim3(sample_blocks(B, V, in_workspace)), dim3(threads), shared, stream, B, V,
+                logits, temperature, top_k, top_p, seed, offset, offset_add, tokens, logp, entropy,
+                in_workspace ? reinterpret_cast<double*>(workspace) : nullptr);
 }

@@ -16,7 +16,7 @@ import { REFERENCE_MODEL, exportReference } from '../bench/export_reference.js';
 import { readSafetensors } from '../src/checkpoint/safetensors.js';
 
 const RUN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench', 'run.js');
-const EXPECTED_BENCHES = ['gemm', 'bandwidth', 'lstm_gates', 'lstm_layer', 'softmax_xent', 'train_step', 'generate'];
+const EXPECTED_BENCHES = ['gemm', 'bandwidth', 'lstm_gates', 'lstm_layer', 'softmax_xent', 'sample', 'train_step', 'generate'];
 
 function runBench(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [RUN, ...args], { encoding: 'utf8', timeout: 60_000 });

@@ -163,6 +163,34 @@ forEachNativeBackend('sample', (kind, be) => {
     sw.done();
     t.end();
   });
+
+  test(name('sample: same tokens as ref where the sort spills to the workspace: V = 2006..65,536 and 2^20, with and without filtering'), (t) => {
+    const sw = new Sweep(t, 'sample');
+    const rng = new RngStream(82);
+    const cases: [number, number, [number, number, number][]][] = [
+      // just below / above the 48 KB shared-memory limit of the sort (V = 2005), and an odd V above it
+      [2, 2005, [[1, 0, 1], [0.9, 0, 0.8]]],
+      [2, 2006, [[1, 0, 1], [0.9, 0, 0.8]]],
+      [2, 4097, [[1, 0, 1], [1.1, 30, 0.9]]],
+      [3, 65536, [[1, 0, 1], [0.7, 0, 1], [1, 50, 0.9], [1.3, 0, 0.95], [1, 4000, 1]]],
+      [1, 2 ** 20, [[1, 0, 1]]],
+    ];
+    for (const [B, V, filters] of cases) {
+      const logits = uniform(B * V, rng, -4, 4);
+      if (B > 1) for (let v = 0; v < V; v++) logits[V + v] = Math.round(logits[V + v]); // row 1: nine values, ties by index
+      for (const [temperature, topK, topP] of filters) {
+        for (const [seed, offset] of [[3, 0], [0xdeadbeef, 77]]) {
+          twin(sw, be, `B=${B} V=${V} T=${temperature} topK=${topK} topP=${topP} seed=${seed}`,
+            { logits, tokens: new Int32Array(B).fill(-1), logp: nans(B), entropy: nans(B) },
+            (b, s) => b.sample({ B, V, logits: s.logits, temperature, topK, topP, seed, offset, offsetAdd: null, tokens: s.tokens, logp: s.logp, entropy: s.entropy }),
+            ['logp', 'entropy'], ['tokens']);
+          if (V === 2 ** 20) break; // one draw at 2^20 (CI time)
+        }
+      }
+    }
+    sw.done();
+    t.end();
+  });
 });
 
 test('ref: sample with offsetAdd [a] draws what offset + a draws (mod 2^32)', (t) => {

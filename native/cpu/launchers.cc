@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <stdio.h>
-#include <vector>
 
 #include "lstm_cuda.h"
 #include "cpu_kernels.h"
@@ -294,9 +293,10 @@ cudaError_t sum_rows(int M, int N, const float* x, float* out, bool accumulate, 
 
 namespace {
 
-// One row: src/cpu/sample.ts step for step, in double (the same draws as the reference).
+// One row: src/cpu/sample.ts step for step, in double (the same draws as the reference); O(V log V).
+//   p, order: scratch [V]
 void sample_row(int V, const float* x, float temperature, int top_k, float top_p, float u, int32_t* token,
-                float* logp, float* entropy, std::vector<double>& p, std::vector<int>& order) {
+                float* logp, float* entropy, double* p, int* order) {
   double mx = -INFINITY;
   int arg = 0;
   for (int v = 0; v < V; ++v)
@@ -325,7 +325,7 @@ void sample_row(int V, const float* x, float temperature, int top_k, float top_p
     if (z > 0 && z < INFINITY) {  // else (a NaN or +inf logit, an all -inf row): the argmax
       for (int v = 0; v < V; ++v) p[v] /= z;
       for (int v = 0; v < V; ++v) order[v] = v;
-      std::sort(order.begin(), order.begin() + V,
+      std::sort(order, order + V,
                 [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
       int kept = top_k > 0 && top_k < V ? top_k : V;
       if (top_p < 1.f) {
@@ -358,19 +358,18 @@ void sample_row(int V, const float* x, float temperature, int top_k, float top_p
 
 }  // namespace
 
+// workspace: p [V] doubles, then order [V] ints (rows one after another)
+size_t sample_workspace_floats(int B, int V) { return B > 0 && V > 0 ? (size_t)V * 3 : 0; }
+
 cudaError_t sample(int B, int V, const float* logits, float temperature, int top_k, float top_p, uint32_t seed,
                    uint32_t offset, const int32_t* offset_add, int32_t* tokens, float* logp, float* entropy,
-                   cudaStream_t) {
+                   float* workspace, cudaStream_t) {
   if (B <= 0 || V <= 0) return cudaSuccess;
   if (offset_add != nullptr) offset += (uint32_t)*offset_add;
-  try {
-    std::vector<double> p(V);
-    std::vector<int> order(V);
-    for (int b = 0; b < B; ++b)
-      sample_row(V, logits + (size_t)b * V, temperature, top_k, top_p, rng_uniform(seed, offset + (uint32_t)b),
-                 tokens + b, logp + b, entropy + b, p, order);
-  } catch (...) {
-    return cudaErrorMemoryAllocation;
-  }
+  double* p = reinterpret_cast<double*>(workspace);
+  int* order = reinterpret_cast<int*>(p + V);
+  for (int b = 0; b < B; ++b)
+    sample_row(V, logits + (size_t)b * V, temperature, top_k, top_p, rng_uniform(seed, offset + (uint32_t)b),
+               tokens + b, logp + b, entropy + b, p, order);
   return cudaSuccess;
 }

@@ -414,5 +414,9 @@ export const KERNELS = /** @type {const} */ ({
         doc: 'log softmax(logits[b])[token] under the model (temperature 1, no filtering)' },
       { name: 'entropy', role: 'out', dtype: 'float', shape: ['B'], doc: 'entropy of softmax(logits[b]) (temperature 1), in nats' },
     ],
+    workspace: {
+      floats: 'sample_workspace_floats', of: ['B', 'V'],
+      doc: 'the candidates being ordered: p [n,P] doubles then indices [n,P] ints, P = the power of two ≥ V, n rows at a time (0 where they fit on chip)',
+    },
   },
 });
