@@ -293,10 +293,16 @@ cudaError_t sum_rows(int M, int N, const float* x, float* out, bool accumulate, 
 
 namespace {
 
+// A candidate of the draw: its probability and index, sorted together (no indirection in the sort).
+struct Candidate {
+  double p;
+  int j;
+};
+
 // One row: src/cpu/sample.ts step for step, in double (the same draws as the reference); O(V log V).
-//   p, order: scratch [V]
+//   c: scratch [V]
 void sample_row(int V, const float* x, float temperature, int top_k, float top_p, float u, int32_t* token,
-                float* logp, float* entropy, double* p, int* order) {
+                float* logp, float* entropy, Candidate* c) {
   double mx = -INFINITY;
   int arg = 0;
   for (int v = 0; v < V; ++v)
@@ -319,19 +325,18 @@ void sample_row(int V, const float* x, float temperature, int top_k, float top_p
     double z = 0.0;
     for (int v = 0; v < V; ++v) {
       const double e = exp(((double)x[v] - mx) / t);
-      p[v] = e;
+      c[v] = {e, v};
       z += e;
     }
     if (z > 0 && z < INFINITY) {  // else (a NaN or +inf logit, an all -inf row): the argmax
-      for (int v = 0; v < V; ++v) p[v] /= z;
-      for (int v = 0; v < V; ++v) order[v] = v;
-      std::sort(order, order + V,
-                [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+      for (int v = 0; v < V; ++v) c[v].p /= z;
+      // p descending, index ascending: a total order, so the list is the reference's
+      std::sort(c, c + V, [](const Candidate& a, const Candidate& b) { return a.p > b.p || (a.p == b.p && a.j < b.j); });
       int kept = top_k > 0 && top_k < V ? top_k : V;
       if (top_p < 1.f) {
         double run = 0.0;
         for (int r = 0; r < kept; ++r) {
-          run += p[order[r]];
+          run += c[r].p;
           if (run >= (double)top_p) {
             kept = r + 1;
             break;
@@ -339,14 +344,14 @@ void sample_row(int V, const float* x, float temperature, int top_k, float top_p
         }
       }
       double mass = 0.0;
-      for (int r = 0; r < kept; ++r) mass += p[order[r]];
+      for (int r = 0; r < kept; ++r) mass += c[r].p;
       const double target = (double)u * mass;
       double run = 0.0;
-      tok = order[kept - 1];
+      tok = c[kept - 1].j;
       for (int r = 0; r < kept; ++r) {
-        run += p[order[r]];
+        run += c[r].p;
         if (run > target) {
-          tok = order[r];
+          tok = c[r].j;
           break;
         }
       }
@@ -358,18 +363,19 @@ void sample_row(int V, const float* x, float temperature, int top_k, float top_p
 
 }  // namespace
 
-// workspace: p [V] doubles, then order [V] ints (rows one after another)
-size_t sample_workspace_floats(int B, int V) { return B > 0 && V > 0 ? (size_t)V * 3 : 0; }
+// workspace: Candidate [V] (rows one after another)
+size_t sample_workspace_floats(int B, int V) {
+  return B > 0 && V > 0 ? (size_t)V * (sizeof(Candidate) / sizeof(float)) : 0;
+}
 
 cudaError_t sample(int B, int V, const float* logits, float temperature, int top_k, float top_p, uint32_t seed,
                    uint32_t offset, const int32_t* offset_add, int32_t* tokens, float* logp, float* entropy,
                    float* workspace, cudaStream_t) {
   if (B <= 0 || V <= 0) return cudaSuccess;
   if (offset_add != nullptr) offset += (uint32_t)*offset_add;
-  double* p = reinterpret_cast<double*>(workspace);
-  int* order = reinterpret_cast<int*>(p + V);
+  Candidate* c = reinterpret_cast<Candidate*>(workspace);
   for (int b = 0; b < B; ++b)
     sample_row(V, logits + (size_t)b * V, temperature, top_k, top_p, rng_uniform(seed, offset + (uint32_t)b),
-               tokens + b, logp + b, entropy + b, p, order);
+               tokens + b, logp + b, entropy + b, c);
   return cudaSuccess;
 }
