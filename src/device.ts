@@ -4,6 +4,7 @@
 import type { Backend, DeviceName } from './backend.js';
 import { refBackend } from './cpu/index.js';
 import { loadNativeBackend } from './native.js';
+import { given } from './args.js';
 
 export interface DeviceInfo {
   name: DeviceName;
@@ -33,7 +34,7 @@ export function isDeviceName(x: unknown): x is DeviceName {
 
 function checkName(name: unknown, what: string): DeviceName {
   if (!isDeviceName(name)) {
-    throw new TypeError(`${what}: unknown device ${JSON.stringify(name)}; expected one of ${DEVICE_NAMES.join(', ')}`);
+    throw new TypeError(`${what}: unknown device ${given(name)}; expected one of ${DEVICE_NAMES.join(', ')}`);
   }
   return name;
 }

@@ -236,7 +236,7 @@ export class NativeBackend implements Backend {
       },
     };
     const impls: Record<string, (a: Record<string, unknown>) => void> = {};
-    for (const k of KERNEL_NAMES) impls[k] = (a) => this.launch(k, a);
+    for (const k of KERNEL_NAMES) impls[k] = (a) => this.#launch(k, a);
     Object.assign(this, checkedKernels(host, impls as unknown as KernelImpls));
   }
 
@@ -254,41 +254,41 @@ export class NativeBackend implements Backend {
   }
 
   /** Calls the addon's kernel k with the checked arguments in launcher order. */
-  private launch(k: KernelName, a: Record<string, unknown>): void {
+  #launch(k: KernelName, a: Record<string, unknown>): void {
     const { names, storage, intOuts } = ORDER.get(k)!;
     const argv = names.map((name, p) => (storage[p] ? ((a[name] as NativeStorage | null)?.handle ?? null) : a[name]));
     for (const o of intOuts) {
       const s = a[o.name] as NativeStorage | null;
       if (s) s.ints = null; // unknown until the launch returns
     }
-    try { this.addon[k](...argv); } catch (e) { this.native(e); }
+    try { this.addon[k](...argv); } catch (e) { this.#native(e); }
     for (const o of intOuts) {
       const s = a[o.name] as NativeStorage | null;
       if (s && o.values !== undefined) s.ints = { max: (a[o.values] as number) - 1, negatives: [] };
     }
   }
 
-  private fail(op: string, msg: string, Ctor: ErrorConstructor = Error): never {
+  #fail(op: string, msg: string, Ctor: ErrorConstructor = Error): never {
     throw new Ctor(`${this.name}.${op}: ${msg}`);
   }
 
-  private unsupportedDtype(op: string, dtype: string): never {
-    if (dtype === 'float64') this.fail(op, `dtype float64 is not supported on ${this.name}; use ref for float64`, TypeError);
-    this.fail(op, `unsupported dtype ${JSON.stringify(dtype)}; expected float32 or int32`, TypeError);
+  #unsupportedDtype(op: string, dtype: string): never {
+    if (dtype === 'float64') this.#fail(op, `dtype float64 is not supported on ${this.name}; use ref for float64`, TypeError);
+    this.#fail(op, `unsupported dtype ${JSON.stringify(dtype)}; expected float32 or int32`, TypeError);
   }
 
   /** The live buffer behind s, checked: a storage of this backend, not freed. */
-  private buf(op: string, name: string, s: Storage): DeviceBuffer {
+  #buf(op: string, name: string, s: Storage): DeviceBuffer {
     if (!(s instanceof NativeStorage) || s.owner !== this) {
       const from = s instanceof NativeStorage ? s.owner.name : (s as { constructor?: { name?: string } } | null)?.constructor?.name;
-      this.fail(op, `'${name}' is not a storage of the ${this.name} backend (got ${String(from)})`, TypeError);
+      this.#fail(op, `'${name}' is not a storage of the ${this.name} backend (got ${String(from)})`, TypeError);
     }
-    if (s.handle === null) this.fail(op, `'${name}' was freed (use after dispose/free)`);
+    if (s.handle === null) this.#fail(op, `'${name}' was freed (use after dispose/free)`);
     return s.handle;
   }
 
   /** Re-throws a native error with the backend's name in front (the JS stack is the caller's). */
-  private native(e: unknown): never {
+  #native(e: unknown): never {
     if (e instanceof Error) {
       throw new Error(`${this.name}: ${e.message}`, { cause: e });
     }
@@ -298,59 +298,59 @@ export class NativeBackend implements Backend {
   // -------------------------------------------------------------------------------------- memory
 
   alloc(dtype: DType, length: number): Storage {
-    this.notInCapture('alloc');
-    if (dtype !== 'float32' && dtype !== 'int32') this.unsupportedDtype('alloc', dtype);
+    this.#notInCapture('alloc');
+    if (dtype !== 'float32' && dtype !== 'int32') this.#unsupportedDtype('alloc', dtype);
     // any size the device might hold (kernels index [0, 2^31) of it); an absurd one fails in cudaMalloc
     if (!Number.isInteger(length) || length < 0 || length > MAX_ALLOC) {
-      this.fail('alloc', `length must be an integer in [0, 2^50], got ${length}`, RangeError);
+      this.#fail('alloc', `length must be an integer in [0, 2^50], got ${length}`, RangeError);
     }
     checkBuffer(this.name, length, 4, dtype);
     let s: NativeStorage;
     try {
       s = new NativeStorage(dtype, length, this.addon.alloc(dtype, length), this);
-    } catch (e) { this.native(e); }
+    } catch (e) { this.#native(e); }
     if (dtype === 'int32') s.ints = { max: length > 0 ? 0 : -Infinity, negatives: [] };
     return s;
   }
 
   upload(data: TypedArray): Storage {
-    this.notInCapture('upload');
+    this.#notInCapture('upload');
     let dtype: 'float32' | 'int32';
     if (data instanceof Float32Array) dtype = 'float32';
     else if (data instanceof Int32Array) dtype = 'int32';
-    else if (data instanceof Float64Array) this.unsupportedDtype('upload', 'float64');
-    else this.fail('upload', 'expected a Float32Array or Int32Array', TypeError);
-    if (data.length > 0x7fffffff) this.fail('upload', `length must be under 2^31, got ${data.length}`, RangeError);
+    else if (data instanceof Float64Array) this.#unsupportedDtype('upload', 'float64');
+    else this.#fail('upload', `expected a Float32Array or Int32Array, got ${data === null || typeof data !== 'object' ? String(data) : (data as object).constructor?.name ?? 'an object'}`, TypeError);
+    if (data.length > 0x7fffffff) this.#fail('upload', `length must be under 2^31, got ${data.length}`, RangeError);
     checkBuffer(this.name, data.length, 4, dtype);
     let s: NativeStorage;
     try {
       s = new NativeStorage(dtype, data.length, this.addon.upload(data), this);
-    } catch (e) { this.native(e); }
+    } catch (e) { this.#native(e); }
     if (data instanceof Int32Array) s.ints = summarise(data);
     return s;
   }
 
   download(s: Storage): TypedArray {
-    const b = this.buf('download', 's', s);
-    this.notInCapture('download');
-    try { return this.addon.download(b); } catch (e) { this.native(e); }
+    const b = this.#buf('download', 's', s);
+    this.#notInCapture('download');
+    try { return this.addon.download(b); } catch (e) { this.#native(e); }
   }
 
   copy(src: Storage, dst: Storage): void {
-    const a = this.buf('copy', 'src', src), b = this.buf('copy', 'dst', dst);
+    const a = this.#buf('copy', 'src', src), b = this.#buf('copy', 'dst', dst);
     if (src.dtype !== dst.dtype || src.length !== dst.length) {
-      this.fail('copy', `src is ${src.dtype}[${src.length}] but dst is ${dst.dtype}[${dst.length}]; they must match`, TypeError);
+      this.#fail('copy', `src is ${src.dtype}[${src.length}] but dst is ${dst.dtype}[${dst.length}]; they must match`, TypeError);
     }
-    try { this.addon.copy(a, b); } catch (e) { this.native(e); }
+    try { this.addon.copy(a, b); } catch (e) { this.#native(e); }
     (dst as NativeStorage).ints = (src as NativeStorage).ints;
   }
 
   free(s: Storage): void {
     if (!(s instanceof NativeStorage) || s.owner !== this) {
-      this.fail('free', `'s' is not a storage of the ${this.name} backend`, TypeError);
+      this.#fail('free', `'s' is not a storage of the ${this.name} backend`, TypeError);
     }
     if (s.handle === null) return;
-    this.notInCapture('free');
+    this.#notInCapture('free');
     s.handle.dispose();
     s.handle = null;
   }
@@ -361,18 +361,18 @@ export class NativeBackend implements Backend {
 
   /** Returns every cached (free) buffer to the device (cudaFree). */
   emptyCache(): void {
-    try { this.addon.emptyCache(); } catch (e) { this.native(e); }
+    try { this.addon.emptyCache(); } catch (e) { this.#native(e); }
   }
 
   synchronize(): void {
-    this.notInCapture('synchronize');
-    try { this.addon.synchronize(); } catch (e) { this.native(e); }
+    this.#notInCapture('synchronize');
+    try { this.addon.synchronize(); } catch (e) { this.#native(e); }
   }
 
   copyElements(src: Storage, srcStart: number, dst: Storage, dstStart: number, n: number): void {
-    const a = this.buf('copyElements', 'src', src), b = this.buf('copyElements', 'dst', dst);
+    const a = this.#buf('copyElements', 'src', src), b = this.#buf('copyElements', 'dst', dst);
     checkElementRange(this.name, src, srcStart, dst, dstStart, n);
-    try { this.addon.copyElements(a, srcStart, b, dstStart, n); } catch (e) { this.native(e); }
+    try { this.addon.copyElements(a, srcStart, b, dstStart, n); } catch (e) { this.#native(e); }
     // what is known of dst's values: both summaries merged (unknown if either is)
     if (dst.dtype === 'int32') {
       const to = (dst as NativeStorage).ints, from = (src as NativeStorage).ints;
@@ -388,14 +388,14 @@ export class NativeBackend implements Backend {
   /** true between beginCapture and endCapture: storage calls that reach the host throw */
   private capturing = false;
 
-  private notInCapture(op: string): void {
-    if (this.capturing) this.fail(op, 'not allowed while a graph is being captured (captureGraph): allocate, upload and read before the capture, free after it');
+  #notInCapture(op: string): void {
+    if (this.capturing) this.#fail(op, 'not allowed while a graph is being captured (captureGraph): allocate, upload and read before the capture, free after it');
   }
 
   captureGraph(fn: () => void): DeviceGraph {
-    if (!this.hasGraphs) this.fail('captureGraph', 'the native CPU backend has no CUDA graphs (hasGraphs is false): run the work directly');
-    if (this.capturing) this.fail('captureGraph', 'a capture is already in progress (captures do not nest)');
-    try { this.addon.beginCapture(); } catch (e) { this.native(e); }
+    if (!this.hasGraphs) this.#fail('captureGraph', 'the native CPU backend has no CUDA graphs (hasGraphs is false): run the work directly');
+    if (this.capturing) this.#fail('captureGraph', 'a capture is already in progress (captures do not nest)');
+    try { this.addon.beginCapture(); } catch (e) { this.#native(e); }
     this.capturing = true;
     try {
       fn();
@@ -406,27 +406,27 @@ export class NativeBackend implements Backend {
     }
     this.capturing = false;
     let r: { graph: unknown; nodes: number };
-    try { r = this.addon.endCapture(); } catch (e) { this.native(e); }
+    try { r = this.addon.endCapture(); } catch (e) { this.#native(e); }
     return new NativeGraph(this, r.graph, r.nodes);
   }
 
   replayGraph(g: DeviceGraph): void {
-    if (!(g instanceof NativeGraph) || g.owner !== this) this.fail('replayGraph', `not a graph of ${this.name}.captureGraph()`, TypeError);
-    if (g.handle === null) this.fail('replayGraph', 'the graph was disposed');
-    this.notInCapture('replayGraph');
-    try { this.addon.replayGraph(g.handle); } catch (e) { this.native(e); }
+    if (!(g instanceof NativeGraph) || g.owner !== this) this.#fail('replayGraph', `not a graph of ${this.name}.captureGraph()`, TypeError);
+    if (g.handle === null) this.#fail('replayGraph', 'the graph was disposed');
+    this.#notInCapture('replayGraph');
+    try { this.addon.replayGraph(g.handle); } catch (e) { this.#native(e); }
   }
 
   recordEvent(): DeviceEvent {
-    this.notInCapture('recordEvent');
-    try { return new NativeEvent(this, this.addon.eventRecord()); } catch (e) { this.native(e); }
+    this.#notInCapture('recordEvent');
+    try { return new NativeEvent(this, this.addon.eventRecord()); } catch (e) { this.#native(e); }
   }
 
   elapsedMs(start: DeviceEvent, end: DeviceEvent): number {
     for (const [name, ev] of [['start', start], ['end', end]] as const) {
-      if (!(ev instanceof NativeEvent) || ev.owner !== this) this.fail('elapsedMs', `'${name}' is not an event of ${this.name}.recordEvent()`, TypeError);
+      if (!(ev instanceof NativeEvent) || ev.owner !== this) this.#fail('elapsedMs', `'${name}' is not an event of ${this.name}.recordEvent()`, TypeError);
     }
-    try { return this.addon.eventElapsedMs((start as NativeEvent).handle, (end as NativeEvent).handle); } catch (e) { this.native(e); }
+    try { return this.addon.eventElapsedMs((start as NativeEvent).handle, (end as NativeEvent).handle); } catch (e) { this.#native(e); }
   }
 
   getMathMode(): MathMode {
@@ -434,13 +434,13 @@ export class NativeBackend implements Backend {
   }
 
   setMathMode(mode: MathMode): void {
-    if (!MATH_MODES.includes(mode)) this.fail('setMathMode', `expected one of ${MATH_MODES.join(', ')}, got ${JSON.stringify(mode)}`, TypeError);
-    if (this.name === 'cpu' && mode !== 'fp32') this.fail('setMathMode', `the native CPU backend computes fp32 only (no TF32), got '${mode}'`);
-    try { this.addon.setMathMode(mode); } catch (e) { this.native(e); }
+    if (!MATH_MODES.includes(mode)) this.#fail('setMathMode', `expected one of ${MATH_MODES.join(', ')}, got ${JSON.stringify(mode)}`, TypeError);
+    if (this.name === 'cpu' && mode !== 'fp32') this.#fail('setMathMode', `the native CPU backend computes fp32 only (no TF32), got '${mode}'`);
+    try { this.addon.setMathMode(mode); } catch (e) { this.#native(e); }
   }
 
   /** Test-only: a launch with an invalid configuration, to check CUDA errors reach JS. */
   _testInvalidLaunch(): void {
-    try { this.addon._testInvalidLaunch(); } catch (e) { this.native(e); }
+    try { this.addon._testInvalidLaunch(); } catch (e) { this.#native(e); }
   }
 }

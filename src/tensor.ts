@@ -17,7 +17,7 @@ import { checkBuffer } from './device_memory.js';
 import type { Backend, DType, DeviceName, Storage, TypedArray } from './backend.js';
 import { defaultDevice, getBackend } from './device.js';
 import { RngStream } from './rng.js';
-import { checkShapeArg, formatShape, sameShape, shapeSize, checkSameDevice, type Shape } from './args.js';
+import { checkFunction, checkShapeArg, checkTensor, formatShape, given, sameShape, shapeSize, checkSameDevice, TENSOR_BRAND, type Shape } from './args.js';
 
 // ---------------------------------------------------------------- buffers
 
@@ -54,6 +54,7 @@ const scopes: Set<Tensor>[] = [];
 
 /** Runs fn without recording anything on the tape; outputs do not require grad. */
 export function noGrad<T>(fn: () => T): T {
+  checkFunction('noGrad(fn): fn', fn);
   const prev = gradEnabled;
   gradEnabled = false;
   try {
@@ -73,6 +74,7 @@ export function isGradEnabled(): boolean {
  * On an exception every tensor created inside is disposed. fn must be synchronous.
  */
 export function tidy<T>(fn: () => T): T {
+  checkFunction('tidy(fn): fn', fn);
   const scope = new Set<Tensor>();
   scopes.push(scope);
   let result: T;
@@ -104,6 +106,7 @@ export function tidy<T>(fn: () => T): T {
 
 /** Removes a tensor from the enclosing tidy so that it survives it (like tf.keep). */
 export function keep<T extends Tensor>(t: T): T {
+  checkTensor('keep', 't', t);
   t._scope?.delete(t);
   t._scope = null;
   return t;
@@ -218,7 +221,7 @@ function runBackward(root: Tensor, grad: Tensor | undefined, retainGraph: boolea
     g0 = be.alloc(root.dtype, 1);
     be.fill({ n: g0.length, x: g0, value: 1 });
   } else {
-    if (!(grad instanceof Tensor)) throw new TypeError('backward(grad): grad must be a Tensor');
+    if (!(grad instanceof Tensor)) throw new TypeError(`backward(grad): grad must be a Tensor, got ${given(grad)}`);
     grad._live('backward(grad)');
     checkSameDevice('backward', { tensor: root, grad });
     if (!sameShape(grad.shape, root.shape)) {
@@ -420,6 +423,7 @@ export class Tensor {
   /** @internal the tidy scope tracking this tensor */ _scope: Set<Tensor> | null = null;
 
   private constructor(buf: Buf, shape: Shape, requiresGrad: boolean, track: boolean) {
+    if (!(buf instanceof Buf)) throw new TypeError('new Tensor(): the constructor is internal; create tensors with Tensor.from, zeros, ones, full, randn or uniform');
     this._buf = buf;
     this._be = buf.backend;
     this.dtype = buf.storage.dtype;
@@ -452,7 +456,7 @@ export class Tensor {
   static from(data: ArrayLike<number>, shape: readonly number[], opts?: TensorOptions): Tensor {
     const sh = checkShapeArg('Tensor.from', shape);
     if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
-      throw new TypeError('Tensor.from: data must be an array of numbers or a typed array');
+      throw new TypeError(`Tensor.from: data must be an array of numbers or a typed array, got ${given(data)}`);
     }
     if (data.length !== shapeSize(sh)) {
       throw new RangeError(`Tensor.from: data has ${data.length} elements but shape ${formatShape(sh)} needs ${shapeSize(sh)}`);
@@ -623,3 +627,6 @@ export class Tensor {
     return `Tensor(shape=${formatShape(this.shape)}, dtype=${this.dtype}, device=${this.device}${this.requiresGrad ? ', requiresGrad' : ''}${this._buf ? '' : ', disposed'})`;
   }
 }
+
+// the mark src/args.ts's checks know a tensor by (args.ts cannot import this class: it is below it)
+Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });

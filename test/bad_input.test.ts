@@ -4,6 +4,7 @@
 import test from 'tape';
 import type { Backend } from '../src/backend.js';
 import { getBackend } from '../src/device.js';
+import { checkKernelCall } from '../src/spec/check.js';
 import { Buf, Tensor, tidy } from '../src/tensor.js';
 import '../src/ops/methods.js'; // t.add, t.sum, t.reshape, t.to, ...
 import { crossEntropy } from '../src/ops/cross_entropy.js';
@@ -17,6 +18,11 @@ import { Linear } from '../src/nn/linear.js';
 import { Embedding } from '../src/nn/embedding.js';
 import { Adam } from '../src/optim/adam.js';
 import { SGD } from '../src/optim/sgd.js';
+import {
+  add, sum, mean, reshape, stackRows, selectRow, keep, noGrad, CharRNN, Dropout, disposeLstmState, Vocab, normaliseNewlines,
+  decodeUtf8Strict, encodeCorpus, splitCorpus, TextBatches, formatTurns, sample, ChatSession, Generator, encodeSafetensors,
+  decodeSafetensors,
+} from '../src/index.js';
 
 const cpu = getBackend('ref');
 const CPU = { device: 'ref' } as const;
@@ -42,6 +48,8 @@ const stack = new Stack({ inputSize: 3, hiddenSize: 5, numLayers: 2, device: 're
 const cell = new LSTMCell({ inputSize: 3, hiddenSize: 2, device: 'ref', seed: 2 });
 const lin = new Linear({ inFeatures: 4, outFeatures: 2, device: 'ref', seed: 3 });
 const emb = new Embedding({ numEmbeddings: 5, embeddingDim: 2, device: 'ref', seed: 4 });
+const tiny = new CharRNN({ vocabSize: 4, embedDim: 2, hiddenSize: 2, numLayers: 1, device: 'ref', seed: 5 });
+const tinyModel = () => tiny;
 const goodState = () => Object.fromEntries(Object.entries(stack.stateDict()).map(([k, v]) => [k, Array.from(v.toArray())]));
 
 const cases: Case[] = [
@@ -92,11 +100,52 @@ const cases: Case[] = [
   { name: 'Stack hiddenSize 2.5', fn: () => new Stack({ inputSize: 3, hiddenSize: 2.5, device: 'ref' }), type: RangeError, message: /Stack: hiddenSize must be a positive integer, got 2.5/ },
   { name: 'Stack numLayers 0', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, numLayers: 0, device: 'ref' }), type: RangeError, message: /Stack: numLayers must be a positive integer, got 0/ },
   { name: 'Stack dropout 1', fn: () => new Stack({ inputSize: 3, hiddenSize: 2, dropout: 1, device: 'ref' }), type: RangeError, message: /Stack: dropout must be in \[0, 1\), got 1/ },
-  { name: 'Linear without inFeatures', fn: () => new Linear({ outFeatures: 2 } as never), type: RangeError, message: /Linear: inFeatures must be a positive integer, got undefined/ },
-  { name: 'Embedding with a string size', fn: () => new Embedding({ numEmbeddings: '5' as never, embeddingDim: 2 }), type: RangeError, message: /Embedding: numEmbeddings must be a positive integer, got 5/ },
+  { name: 'Linear without inFeatures', fn: () => new Linear({ outFeatures: 2 } as never), type: TypeError, message: /Linear: inFeatures must be a positive integer, got undefined/ },
+  { name: 'Embedding with a string size', fn: () => new Embedding({ numEmbeddings: '5' as never, embeddingDim: 2 }), type: TypeError, message: /Embedding: numEmbeddings must be a positive integer, got "5"/ },
   { name: 'Adam with no parameters', fn: () => new Adam([], { lr: 0.1 }), type: RangeError, message: /Adam: got an empty parameter list/ },
   { name: 'Adam with a negative lr', fn: () => new Adam(stack.parameters(), { lr: -1 }), type: RangeError, message: /Adam: lr must be a number in \[0, Infinity\], got -1/ },
   { name: 'SGD with a non-leaf parameter', fn: () => new SGD([logits().mul(2)], { lr: 0.1 }), type: TypeError, message: /SGD: params\[0\] must be a leaf tensor with requiresGrad/ },
+  // what the fuzzer (test/faults/fuzz_child.ts) found answered in V8's words: each now names the argument
+  { name: 'tidy of a number', fn: () => tidy(3 as never), type: TypeError, message: /^tidy\(fn\): fn must be a function, got 3$/ },
+  { name: 'noGrad of a string', fn: () => noGrad('x' as never), type: TypeError, message: /^noGrad\(fn\): fn must be a function, got "x"$/ },
+  { name: 'keep of a number', fn: () => keep(3 as never), type: TypeError, message: /^keep: t must be a Tensor, got 3$/ },
+  { name: 'add of a plain object', fn: () => add({ shape: [2] } as never, 1), type: TypeError, message: /^add: a must be a Tensor, got an object \{shape\}$/ },
+  { name: 'sum of an array', fn: () => sum([1, 2] as never), type: TypeError, message: /^sum: x must be a Tensor, got an array of 2$/ },
+  { name: 'mean of null', fn: () => mean(null as never), type: TypeError, message: /^mean: x must be a Tensor, got null$/ },
+  { name: 'reshape of a number', fn: () => reshape(3 as never, [1]), type: TypeError, message: /^reshape: x must be a Tensor, got 3$/ },
+  { name: 'reshape to a non-array', fn: () => a23().reshape(6 as never), type: TypeError, message: /^reshape: shape must be an array of integers, got 6$/ },
+  { name: 'stackRows of a tensor (not an array)', fn: () => stackRows(a23() as never), type: TypeError, message: /^stackRows: xs must be an array, got Tensor\(shape=\[2,3\]/ },
+  { name: 'selectRow with an object row', fn: () => selectRow(a23(), {} as never), type: TypeError, message: /^selectRow: row must be an integer, got an empty object$/ },
+  { name: 'lstm without weights', fn: () => lstm(Tensor.zeros([1, 1, 3], CPU), null, null, undefined as never), type: TypeError, message: /^lstm: weights must be an object, got undefined$/ },
+  { name: 'lstm with a number as h0', fn: () => cell.forward(Tensor.zeros([1, 3], CPU), { h: 3, c: 3 } as never), type: TypeError, message: /h0 must be a Tensor, got 3/ },
+  { name: 'linear without a weight', fn: () => linear(a23(), undefined as never), type: TypeError, message: /^linear: weight must be a Tensor, got undefined$/ },
+  { name: 'embedding with null indices', fn: () => embedding(Tensor.zeros([5, 2], CPU), null as never), type: TypeError, message: /^embedding: idx must be a Tensor, got null$/ },
+  { name: 'crossEntropy with a number as targets', fn: () => crossEntropy(logits(), 3 as never), type: TypeError, message: /^crossEntropy: targets must be an int32 Tensor or an array of integers, got 3$/ },
+  { name: 'crossEntropy with options null', fn: () => crossEntropy(logits(), [0, 1, 2, 3], 5 as never), type: TypeError, message: /^crossEntropy: options must be an object, got 5$/ },
+  { name: 'sampleTokens without options', fn: () => sampleTokens(Tensor.zeros([1, 4], CPU), 'greedy' as never), type: TypeError, message: /^sampleTokens: options must be an object, got "greedy"$/ },
+  { name: 'new Tensor() (the internal constructor)', fn: () => new (Tensor as unknown as new (...a: unknown[]) => Tensor)(1, [1]), type: TypeError, message: /the constructor is internal; create tensors with Tensor.from/ },
+  { name: 'Tensor.from of a number', fn: () => Tensor.from(3 as never, [1], CPU), type: TypeError, message: /^Tensor.from: data must be an array of numbers or a typed array, got 3$/ },
+  { name: 'an unknown device given as a tensor', fn: () => Tensor.zeros([1], { device: a23() as never }), type: TypeError, message: /unknown device Tensor\(shape=\[2,3\], dtype=float32, device=ref\); expected one of/ },
+  { name: 'CharRNN without options', fn: () => new CharRNN(undefined as never), type: TypeError, message: /^CharRNN: options must be an object, got undefined$/ },
+  { name: 'Dropout with a number as options', fn: () => new Dropout(0.5 as never), type: TypeError, message: /^Dropout: options must be an object, got 0.5$/ },
+  { name: 'disposeLstmState of a non-state', fn: () => disposeLstmState({ h: 1 } as never), type: TypeError, message: /^disposeLstmState: state.h must be a Tensor, got 1$/ },
+  { name: 'Adam with a tensor as params', fn: () => new Adam(a23() as never, { lr: 0.1 }), type: TypeError, message: /Adam: params must be an array of Tensors \(e.g. model.parameters\(\)\), got Tensor/ },
+  { name: 'Vocab.fromJSON of a number', fn: () => Vocab.fromJSON(3), type: TypeError, message: /Vocab.fromJSON: expected an object/ },
+  { name: 'Vocab.fromText of a number', fn: () => Vocab.fromText(3 as never), type: TypeError, message: /^Vocab.fromText: text must be a string, got 3$/ },
+  { name: 'vocab.encode of an array', fn: () => Vocab.bytes().encode(['a'] as never), type: TypeError, message: /^Vocab.encode: text must be a string, got an array of 1$/ },
+  { name: 'normaliseNewlines of null', fn: () => normaliseNewlines(null as never), type: TypeError, message: /^normaliseNewlines: text must be a string, got null$/ },
+  { name: 'decodeUtf8Strict of a string', fn: () => decodeUtf8Strict('abc' as never, 'x'), type: TypeError, message: /^decodeUtf8Strict: bytes must be a Uint8Array \(or Buffer\) of bytes, got "abc"$/ },
+  { name: 'encodeCorpus of a number', fn: () => encodeCorpus(3 as never, { vocabMode: 'char', dataMode: 'text' }), type: TypeError, message: /^encodeCorpus: source must be a string or a Uint8Array of bytes, got 3$/ },
+  { name: 'encodeCorpus with an unknown vocabMode', fn: () => encodeCorpus('abc', { vocabMode: 'word' as never, dataMode: 'text' }), type: TypeError, message: /^encodeCorpus: vocabMode must be 'char' or 'byte', got "word"$/ },
+  { name: 'splitCorpus of a string', fn: () => splitCorpus('abc' as never, 0.1, 1), type: TypeError, message: /^splitCorpus: corpus must be an object, got "abc"$/ },
+  { name: 'TextBatches of an array', fn: () => new TextBatches([1, 2, 3] as never, 1, 1), type: TypeError, message: /^TextBatches: ids must be an Int32Array, got an array of 3$/ },
+  { name: 'formatTurns of a string', fn: () => formatTurns('me: hi' as never), type: TypeError, message: /^formatTurns: conversations must be an array, got "me: hi"$/ },
+  { name: 'sample with a string as the checkpoint', fn: () => sample('runs/demo' as never), type: TypeError, message: /^sample: the first argument \(a loaded checkpoint \{model, vocab, config\}, or a model followed by its Vocab\) must be an object, got "runs\/demo"$/ },
+  { name: 'sample with a vocabulary of another size', fn: () => sample(tinyModel(), Vocab.bytes(), { maxLength: 1 }), type: RangeError, message: /^sample: the model has 4 output symbols but the vocabulary has 257$/ },
+  { name: 'ChatSession with a string as the vocabulary', fn: () => new ChatSession(tinyModel(), 'abc' as never), type: TypeError, message: /^ChatSession: vocab must be a Vocab, got "abc"$/ },
+  { name: 'Generator of a plain object', fn: () => new Generator({} as never, Vocab.bytes()), type: TypeError, message: /^Generator: model must be a CharRNN, got an empty object$/ },
+  { name: 'encodeSafetensors of a tensor without data', fn: () => encodeSafetensors({ w: { shape: [1] } } as never), type: TypeError, message: /^encodeSafetensors: tensors\['w'\].data must be a Float32Array, Float64Array or Int32Array, got undefined$/ },
+  { name: 'decodeSafetensors of a string', fn: () => decodeSafetensors('abc' as never, 'x'), type: TypeError, message: /^decodeSafetensors: bytes must be a Uint8Array/ },
   // loadStateDict
   { name: 'loadStateDict with a missing key', fn: () => { const d = goodState(); delete d.bias_hh_l1; stack.loadStateDict(d); }, type: Error, message: /loadStateDict: missing key 'bias_hh_l1'/ },
   { name: 'loadStateDict with an unknown key', fn: () => stack.loadStateDict({ ...goodState(), foo: [1] }), type: Error, message: /loadStateDict: unexpected key 'foo'/ },
@@ -137,5 +186,28 @@ test('bad input: every case throws a clear error, leaks nothing, and the library
   }
   const after = JSON.stringify(stack.stateDict(), (_, v) => (v instanceof Tensor ? Array.from(v.toArray()) : v));
   t.equal(after, before, 'failed loadStateDict calls changed no weight');
+  t.end();
+});
+
+test('a kernel call that writes nothing is checked, then skipped (sumRows over 2^31-1 rows of 0 columns is no loop)', (t) => {
+  const host = { name: 't', dtypes: ['float32'] as const, storageState: () => 'live' as const, firstBadIndex: () => null };
+  const st = (length: number) => ({ dtype: 'float32' as const, length });
+  t.equal(checkKernelCall(host, 'sumRows', { M: 2 ** 31 - 1, N: 0, x: st(0), out: st(0), accumulate: false }), true, 'M = 2^31-1, N = 0: nothing to write, skipped');
+  t.equal(checkKernelCall(host, 'sumRows', { M: 2, N: 1, x: st(2), out: st(1), accumulate: false }), false, 'M = 2, N = 1: runs');
+  t.throws(() => checkKernelCall(host, 'sumRows', { M: 2 ** 31 - 1, N: 0, x: st(0), out: null, accumulate: false }), /t.sumRows: 'out' is required, got null/, 'an empty call is still checked first');
+  const s = cpu.upload(new Float32Array(0));
+  cpu.sumRows({ M: 2 ** 31 - 1, N: 0, x: s, out: s, accumulate: true }); // returns at once (the aliasing is legal: nothing is read or written)
+  cpu.free(s);
+  t.pass('ref.sumRows({M: 2^31-1, N: 0}) returned');
+  t.end();
+});
+
+test('the native backends expose no internal helper as a method (the fuzzer once reached fail() with a missing class)', (t) => {
+  for (const name of ['cpu', 'emu'] as const) {
+    let be: Backend;
+    try { be = getBackend(name); } catch (e) { t.comment(`SKIP ${name}: ${(e as Error).message}`); continue; }
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(be)).filter((k) => k !== 'constructor');
+    for (const internal of ['fail', 'unsupportedDtype', 'buf', 'native', 'launch']) t.notOk(methods.includes(internal), `${name}: no '${internal}' method`);
+  }
   t.end();
 });

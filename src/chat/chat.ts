@@ -7,7 +7,8 @@
 // more messages and ends where the model ends its turn, or at maxLength / maxMessages.
 import type { CharRNN } from '../nn/char_rnn.js';
 import { showSymbol, type Vocab } from '../text/vocab.js';
-import { Generator } from '../sample/generator.js';
+import { Generator, checkModelVocab } from '../sample/generator.js';
+import { checkArray, checkObject, checkOptions, checkString } from '../args.js';
 import type { GeneratedToken } from '../sample/sample.js';
 import { ME_MARKER, THEM_MARKER, markerOf } from './turns.js';
 
@@ -69,7 +70,10 @@ export class ChatSession {
   private readonly newline: number;
 
   constructor(readonly model: CharRNN, readonly vocab: Vocab, private readonly opts: ChatSessionOptions = {}) {
-    this.themMarker = opts.as === undefined ? THEM_MARKER : markerOf(opts.as);
+    checkModelVocab('ChatSession', model, vocab);
+    this.opts = checkOptions('ChatSession', opts);
+    if (this.opts.as !== undefined) checkString('ChatSession: as', this.opts.as);
+    this.themMarker = this.opts.as === undefined ? THEM_MARKER : markerOf(this.opts.as);
     const missing = [...new Set([...vocab.encode(ME_MARKER + this.themMarker + '\n').unknown])];
     if (missing.length) {
       throw new Error(`this model cannot chat: its vocabulary lacks ${missing.map(showSymbol).join(' ')} of the turn markers ` +
@@ -77,7 +81,7 @@ export class ChatSession {
     }
     this.meIds = vocab.encode(ME_MARKER).ids;
     this.newline = vocab.encode('\n').ids[0]!;
-    this.seed = (opts.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
+    this.seed = (this.opts.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
     this.gen = this.start();
   }
 
@@ -97,6 +101,12 @@ export class ChatSession {
 
   /** Reads earlier messages into the state without replying (e.g. a conversation restored by a web page). */
   replay(history: ChatMessageRecord[]): void {
+    checkArray('ChatSession.replay: history', history);
+    history.forEach((m, i) => {
+      checkObject(`ChatSession.replay: history[${i}]`, m);
+      checkString(`ChatSession.replay: history[${i}].text`, m.text);
+      if (m.role !== 'me' && m.role !== 'them') throw new TypeError(`ChatSession.replay: history[${i}].role must be 'me' or 'them', got ${JSON.stringify(m.role)}`);
+    });
     const ids: number[] = [];
     for (const m of history) {
       const text = m.text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
@@ -107,7 +117,9 @@ export class ChatSession {
   }
 
   /** Feeds your message (one line: line breaks become spaces) and draws the model's reply. */
-  reply(message: string, o: ChatReplyOptions = {}): ChatReply {
+  reply(message: string, options: ChatReplyOptions = {}): ChatReply {
+    checkString('ChatSession.reply: message', message);
+    const o = checkOptions('ChatSession.reply', options);
     const text = message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
     const enc = this.vocab.encode(text);
     if (enc.unknown.length) {
@@ -169,7 +181,8 @@ export function reply(
   message: string,
   opts: ChatReplyOptions & ChatSessionOptions & { history?: ChatMessageRecord[] } = {},
 ): ChatReply {
-  const s = new ChatSession(source.model, source.vocab, opts);
+  checkObject('reply: source (a loaded checkpoint, or {model, vocab})', source);
+  const s = new ChatSession(source.model, source.vocab, checkOptions('reply', opts));
   try {
     s.replay(opts.history ?? []);
     return s.reply(message, opts);

@@ -14,6 +14,7 @@
 // or the turn handed over). Everything the others wrote is context: read, never learnt to imitate.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Vocab } from '../text/vocab.js';
+import { checkArray, checkCount, checkObject, checkString, checkTypedArray } from '../args.js';
 
 /** marker that starts each of the owner's lines */
 export const ME_MARKER = 'me: ';
@@ -37,6 +38,15 @@ export function markerOf(role: string): string {
 
 /** Formats conversations as training text: one `marker text` line per message, an empty line between. */
 export function formatTurns(conversations: Turn[][]): string {
+  checkArray('formatTurns: conversations', conversations);
+  conversations.forEach((c, i) => {
+    checkArray(`formatTurns: conversations[${i}]`, c);
+    c.forEach((t, j) => {
+      checkObject(`formatTurns: conversations[${i}][${j}]`, t);
+      checkString(`formatTurns: conversations[${i}][${j}].role`, t.role);
+      checkString(`formatTurns: conversations[${i}][${j}].text`, t.text);
+    });
+  });
   const blocks = conversations.filter((c) => c.length > 0).map((c) => c.map((t) => {
     if (/[\r\n]/.test(t.text)) throw new RangeError(`formatTurns: a message must be one line, got ${JSON.stringify(t.text.slice(0, 40))}`);
     return markerOf(t.role) + t.text + '\n';
@@ -51,6 +61,9 @@ export function formatTurns(conversations: Turn[][]): string {
  * `me` and `newline` are the ids of ME_MARKER and of '\n' in the corpus's vocabulary.
  */
 export function turnsMask(ids: Int32Array, me: Int32Array, newline: number): Uint8Array {
+  checkTypedArray('turnsMask: ids', ids, Int32Array);
+  checkTypedArray('turnsMask: me', me, Int32Array);
+  checkCount('turnsMask: newline', newline);
   const n = ids.length;
   const mask = new Uint8Array(n);
   let lineStart = 0;

@@ -8,6 +8,7 @@
 // runs, other writers) are read unchecked.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic_write.js';
+import { checkBytes, checkObject, checkShapeArg, checkString, given } from '../args.js';
 
 export { writeFileAtomic };
 
@@ -62,6 +63,16 @@ function dtypeOf(a: HostArray): SafetensorsDType {
 
 /** Serialises tensors (in the given order) and string metadata to safetensors bytes. */
 export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata: Record<string, string> = {}): Uint8Array {
+  checkObject('encodeSafetensors: tensors', tensors);
+  for (const [name, t] of Object.entries(tensors)) {
+    checkObject(`encodeSafetensors: tensors['${name}']`, t);
+    if (!(t.data instanceof Float32Array || t.data instanceof Float64Array || t.data instanceof Int32Array)) {
+      throw new TypeError(`encodeSafetensors: tensors['${name}'].data must be a Float32Array, Float64Array or Int32Array, got ${given(t.data)}`);
+    }
+    checkShapeArg(`encodeSafetensors: tensors['${name}']`, t.shape);
+  }
+  checkObject('encodeSafetensors: metadata', metadata);
+  for (const [k, v] of Object.entries(metadata)) checkString(`encodeSafetensors: metadata['${k}']`, v);
   const crcs: Record<string, string> = { [META_CRC]: metadataCrc(metadata) };
   for (const [name, t] of Object.entries(tensors)) crcs[name] = crc32(bytesOf(t.data));
   const header: Record<string, unknown> = { __metadata__: { ...metadata, [CRC_KEY]: JSON.stringify(crcs) } };
@@ -94,6 +105,7 @@ export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata:
 /** Parses safetensors bytes; `what` (the file name) goes into every error. */
 export function decodeSafetensors(bytes: Uint8Array, what: string): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
   const fail = (msg: string): never => { throw new Error(`${what}: ${msg}`); };
+  checkBytes('decodeSafetensors: bytes', bytes);
   if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, shorter than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);

@@ -23,7 +23,7 @@ export { RefStorage } from './storage.js';
 /** The float array of a checked storage. */
 const f = (s: Storage): FloatArray => (s as RefStorage).data as FloatArray;
 /** Likewise for an optional storage. */
-const fo = (s: Storage | null): FloatArray | null => (s === null ? null : f(s));
+const fo = (s: Storage | null): FloatArray | null => (s === null || s === undefined ? null : f(s));
 /** The Int32Array of a checked int32 storage. */
 const i = (s: Storage): Int32Array => (s as RefStorage).data as Int32Array;
 

@@ -26,7 +26,7 @@ export function newArray(dtype: DType, length: number): TypedArray {
     case 'float32': return new Float32Array(length);
     case 'float64': return new Float64Array(length);
     case 'int32': return new Int32Array(length);
-    default: throw new TypeError(`ref: unsupported dtype ${JSON.stringify(dtype)}; expected float32, float64 or int32`);
+    default: throw new TypeError(`ref.alloc: unsupported dtype ${JSON.stringify(dtype)}; expected float32, float64 or int32`);
   }
 }
 
@@ -34,7 +34,8 @@ export function dtypeOf(a: TypedArray): DType {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof Int32Array) return 'int32';
-  throw new TypeError('ref: expected a Float32Array, Float64Array or Int32Array');
+  const got = a === null || typeof a !== 'object' ? String(a) : (a as { constructor?: { name?: string } }).constructor?.name ?? 'an object';
+  throw new TypeError(`ref.upload: expected a Float32Array, Float64Array or Int32Array, got ${got}`);
 }
 
 /** Wraps an owned typed array as a live storage (counted by memory()). */

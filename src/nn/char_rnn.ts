@@ -4,7 +4,7 @@
 import type { DeviceName } from '../backend.js';
 import type { Tensor } from '../tensor.js';
 import { keep, nextDefaultSeed } from '../tensor.js';
-import { checkNumber, checkPositiveInt, formatShape } from '../args.js';
+import { checkNumber, checkObject, checkPositiveInt, checkTensor, formatShape } from '../args.js';
 import { rngU32 } from '../rng.js';
 import { Module } from './module.js';
 import { Embedding } from './embedding.js';
@@ -38,6 +38,7 @@ export class CharRNN extends Module {
 
   constructor(opts: CharRNNOptions) {
     super();
+    checkObject('CharRNN: options', opts);
     const vocabSize = checkPositiveInt('CharRNN: vocabSize', opts.vocabSize);
     const embedDim = checkPositiveInt('CharRNN: embedDim', opts.embedDim);
     const hiddenSize = checkPositiveInt('CharRNN: hiddenSize', opts.hiddenSize);
@@ -90,6 +91,9 @@ export function charRnnParameterShapes(c: Omit<CharRNNConfig, 'dropout'>): [stri
 /** Frees a recurrent state (also when a tidy scope tracks it); undefined is a no-op. */
 export function disposeLstmState(s: LstmState | undefined): void {
   if (!s) return;
+  checkObject('disposeLstmState: state', s);
+  checkTensor('disposeLstmState', 'state.h', s.h);
+  checkTensor('disposeLstmState', 'state.c', s.c);
   keep(s.h).dispose();
   keep(s.c).dispose();
 }

@@ -3,7 +3,7 @@
 // counter by the element count (moving to a derived seed before the 32-bit counter would wrap), so
 // saving {seed, counter} makes a resumed run draw the same masks.
 import { dropout } from '../ops/dropout.js';
-import { checkNumber } from '../args.js';
+import { checkNumber, checkOptions } from '../args.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { rngU32 } from '../rng.js';
@@ -71,9 +71,10 @@ export class Dropout extends Module {
   readonly p: number;
   private readonly stream: DropoutStream;
 
-  constructor(opts: DropoutModuleOptions) {
+  constructor(options: DropoutModuleOptions) {
     super();
-    this.p = checkDropoutP('Dropout: p', opts?.p);
+    const opts = checkOptions('Dropout', options);
+    this.p = checkDropoutP('Dropout: p', opts.p);
     this.stream = new DropoutStream(opts.seed ?? 0);
   }
 

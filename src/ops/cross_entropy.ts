@@ -4,7 +4,7 @@
 // kernel runs; 'mean' divides by the number of non-ignored rows (NaN when every row is ignored, like PyTorch).
 import type { Storage } from '../backend.js';
 import { Buf, Tensor, hostArray, recordOp } from '../tensor.js';
-import { checkFloat, checkRank, checkSameDevice, formatShape } from '../args.js';
+import { checkFloat, checkOptions, checkRank, checkSameDevice, formatShape, given } from '../args.js';
 
 export interface CrossEntropyOptions {
   /** rows whose target equals this are skipped (default -100, as in PyTorch) */
@@ -13,11 +13,12 @@ export interface CrossEntropyOptions {
   reduction?: 'mean' | 'sum' | 'none';
 }
 
-export function crossEntropy(logits: Tensor, targets: Tensor | ArrayLike<number>, opts: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, targets: Tensor | ArrayLike<number>, options: CrossEntropyOptions = {}): Tensor {
   // shapes: logits [N, V], targets int32 [N] -> out [] (mean, sum) or [N] (none)
+  const opts = checkOptions('crossEntropy', options);
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const reduction = opts.reduction ?? 'mean';
-  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`crossEntropy: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!Number.isInteger(ignoreIndex)) throw new TypeError(`crossEntropy: ignoreIndex must be an integer, got ${given(ignoreIndex)}`);
   if (ignoreIndex < -0x80000000 || ignoreIndex > 0x7fffffff) throw new RangeError(`crossEntropy: ignoreIndex must be an int32, got ${ignoreIndex}`);
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new TypeError(`crossEntropy: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
@@ -25,6 +26,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor | ArrayLike<number>
   checkFloat('crossEntropy', 'logits', logits);
   checkRank('crossEntropy', 'logits', logits, 2, '[N, V]');
   const [N, V] = logits.shape;
+  if (!(targets instanceof Tensor) && (typeof targets !== 'object' || targets === null || typeof targets.length !== 'number')) {
+    throw new TypeError(`crossEntropy: targets must be an int32 Tensor or an array of integers, got ${given(targets)}`);
+  }
   const tgt = targets instanceof Tensor ? targets : Tensor.from(hostArray('crossEntropy: targets', targets, 'int32'), [targets.length], { device: logits.device });
   try {
     const be = checkSameDevice('crossEntropy', { logits, targets: tgt }, ['targets']);

@@ -1,7 +1,7 @@
 // dropout: out = mask ⊙ x with mask[i] ∈ {0, 1/(1-p)} from backend.dropoutMask (counter-based RNG:
 // element i uses counter offset + i, so every backend draws the same mask). Backward: dx = mask ⊙ dy.
 import { Buf, Tensor, recordOp } from '../tensor.js';
-import { checkFloat, checkNumber } from '../args.js';
+import { checkFloat, checkNumber, checkOptions } from '../args.js';
 
 export interface DropoutOptions {
   /** drop probability in [0, 1) */
@@ -12,8 +12,9 @@ export interface DropoutOptions {
   offset: number;
 }
 
-export function dropout(x: Tensor, opts: DropoutOptions): Tensor {
+export function dropout(x: Tensor, options: DropoutOptions): Tensor {
   // shapes: x [...] -> out [...]; the mask uses counters offset .. offset + x.size - 1
+  const opts = checkOptions('dropout', options);
   checkFloat('dropout', 'x', x);
   const p = checkNumber('dropout: p', opts.p, 0, 1);
   if (p >= 1) throw new RangeError(`dropout: p must be < 1, got ${p}`);
@@ -21,7 +22,7 @@ export function dropout(x: Tensor, opts: DropoutOptions): Tensor {
   const n = x.size;
   const mask = be.alloc(x.dtype, n);
   be.dropoutMask({
-    n, seed: opts.seed >>> 0, offset: opts.offset >>> 0,
+    n, seed: (opts.seed ?? 0) >>> 0, offset: (opts.offset ?? 0) >>> 0,
     threshold: Math.round(p * 16777216), scale: Math.fround(1 / (1 - p)), mask,
   });
   const out = be.alloc(x.dtype, n);

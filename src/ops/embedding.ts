@@ -3,10 +3,12 @@
 // Index range is the backend's check (src/spec/check.ts: every index in [0, V) before any kernel runs; on
 // the native backends without a device read for uploaded indices and sampled tokens, whose range is known).
 import { Tensor, recordOp } from '../tensor.js';
-import { checkSameDevice, formatShape } from '../args.js';
+import { checkSameDevice, checkTensor, formatShape } from '../args.js';
 
 export function embedding(weight: Tensor, idx: Tensor): Tensor {
   // shapes: weight [V, D], idx int32 [...] each in [0,V) -> out [..., D]; N = prod(...)
+  checkTensor('embedding', 'weight', weight);
+  checkTensor('embedding', 'idx', idx);
   const be = checkSameDevice('embedding', { weight, idx }, ['idx']);
   if (weight.shape.length !== 2) throw new RangeError(`embedding: weight must be [numEmbeddings, embeddingDim], got shape ${formatShape(weight.shape)}`);
   if (weight.dtype === 'int32') throw new TypeError('embedding: weight must be a float tensor, got dtype int32');

@@ -1,11 +1,12 @@
 // linear: y = x·Wᵀ + b over any leading dimensions (one GEMM with transB, then addRowVector).
 // Backward: dx = dy·W (GEMM), dW += dyᵀ·x (GEMM, accumulated), db += Σ_rows dy (sumRows).
 import { Tensor, recordOp } from '../tensor.js';
-import { checkFloat, checkSameDevice, checkShape, formatShape } from '../args.js';
+import { checkFloat, checkSameDevice, checkShape, checkTensor, formatShape } from '../args.js';
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   // shapes: x [..., K], weight [M, K], bias [M] or null -> out [..., M]; N = prod(...)
   checkFloat('linear', 'x', x);
+  checkTensor('linear', 'weight', weight);
   const be = checkSameDevice('linear', { x, weight, bias });
   if (weight.shape.length !== 2) throw new RangeError(`linear: weight must be [outFeatures, inFeatures], got shape ${formatShape(weight.shape)}`);
   const [M, K] = weight.shape;

@@ -5,7 +5,7 @@
 // Gate order and weight layout are PyTorch's: i, f, g, o; weight_ih [4H,I], weight_hh [4H,H].
 import type { Storage } from '../backend.js';
 import { Buf, Tensor, recordOp } from '../tensor.js';
-import { checkFloat, checkRank, checkSameDevice, checkShape, formatShape } from '../args.js';
+import { checkFloat, checkObject, checkRank, checkSameDevice, checkShape, checkTensor, formatShape } from '../args.js';
 import { copyRow } from './rows.js';
 
 export interface LstmWeights {
@@ -30,7 +30,9 @@ export interface LstmResult {
 export function lstm(x: Tensor, h0: Tensor | null, c0: Tensor | null, w: LstmWeights): LstmResult {
   // shapes: x [T,B,I], h0 / c0 [B,H] or null (zeros), weights as in LstmWeights
   //         -> output [T,B,H], h [B,H], c [B,H]
-  const { weightIh, weightHh, biasIh, biasHh } = w;
+  const { weightIh, weightHh, biasIh, biasHh } = checkObject('lstm: weights', w);
+  checkTensor('lstm', 'weight_ih', weightIh);
+  checkTensor('lstm', 'weight_hh', weightHh);
   const be = checkSameDevice('lstm', { x, h0, c0, weight_ih: weightIh, weight_hh: weightHh, bias_ih: biasIh, bias_hh: biasHh });
   checkFloat('lstm', 'x', x);
   checkRank('lstm', 'x', x, 3, '[T, B, I]');

@@ -12,6 +12,7 @@ export function sum(x: Tensor): Tensor {
 /** Σ x / n over every element */
 export function mean(x: Tensor): Tensor {
   // shapes: x [...] -> out []
+  checkFloat('mean', 'x', x);
   return reduce('mean', x, 1 / x.size);
 }
 

@@ -1,10 +1,11 @@
 // reshape: a view sharing the input's storage (row-major order is unchanged); the gradient passes through.
 import { Tensor, recordOp } from '../tensor.js';
-import { checkShapeArg, formatShape, shapeSize } from '../args.js';
+import { checkShapeArg, checkTensor, formatShape, given, shapeSize } from '../args.js';
 
 /** x viewed with another shape of the same size; one dimension may be -1 (inferred) */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   // shapes: x [...] -> out [shape], prod(shape) = x.size
+  checkTensor('reshape', 'x', x);
   const buf = x._live('reshape');
   const sh = inferShape(x.size, shape);
   const y = Tensor._wrap(buf.retain(), sh);
@@ -13,6 +14,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 function inferShape(size: number, shape: readonly number[]): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`reshape: shape must be an array of integers, got ${given(shape)}`);
   const free = shape.indexOf(-1);
   if (free >= 0 && shape.lastIndexOf(-1) === free) {
     const rest = checkShapeArg('reshape', shape.filter((_, i) => i !== free));

@@ -4,7 +4,7 @@
 // a Stack.
 import type { Backend, Storage } from '../backend.js';
 import { Tensor, recordOp } from '../tensor.js';
-import { checkFloat, checkSameDevice, checkShape, formatShape } from '../args.js';
+import { checkArray, checkFloat, checkSameDevice, checkShape, formatShape, given } from '../args.js';
 
 /** dst[dstRow] (+)= src[srcRow]: one row of D elements from src [srcRows, D] into dst [dstRows, D] */
 export function copyRow(be: Backend, D: number, src: Storage, srcRows: number, srcRow: number, dst: Storage,
@@ -17,6 +17,7 @@ export function selectRow(x: Tensor, r: number): Tensor {
   // shapes: x [R, ...rest] -> out [...rest]
   checkFloat('selectRow', 'x', x);
   if (x.shape.length < 1 || !Number.isInteger(r) || r < 0 || r >= x.shape[0]) {
+    if (typeof r !== 'number') throw new TypeError(`selectRow: row must be an integer, got ${given(r)}`);
     throw new RangeError(`selectRow: row ${r} is out of range for shape ${formatShape(x.shape)}`);
   }
   const be = x.backend;
@@ -32,6 +33,7 @@ export function selectRow(x: Tensor, r: number): Tensor {
 /** the tensors (same shape) stacked along a new first dimension, differentiable */
 export function stackRows(xs: readonly Tensor[]): Tensor {
   // shapes: xs L × [...rest] -> out [L, ...rest]
+  checkArray('stackRows: xs', xs);
   if (xs.length === 0) throw new RangeError('stackRows: no tensors given');
   const named: Record<string, Tensor> = {};
   xs.forEach((x, l) => {

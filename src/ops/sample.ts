@@ -1,7 +1,7 @@
 // sampleTokens: draws one token per row of logits on the device (backend.sample: temperature, top-k,
 // top-p, counter-based RNG), plus each token's log-probability and the row's entropy. Not differentiable.
 import { Tensor } from '../tensor.js';
-import { checkFloat, checkNumber, checkRank } from '../args.js';
+import { checkFloat, checkNumber, checkOptions, checkRank, given } from '../args.js';
 
 export interface SampleOptions {
   /** ≤ 0: greedy; default 1 */
@@ -25,15 +25,18 @@ export interface SampleResult {
   entropy: Tensor;
 }
 
-export function sampleTokens(logits: Tensor, opts: SampleOptions): SampleResult {
+export function sampleTokens(logits: Tensor, options: SampleOptions): SampleResult {
   // shapes: logits [B, V] -> tokens int32 [B], logp [B], entropy [B]
+  const opts = checkOptions('sampleTokens', options);
   checkFloat('sampleTokens', 'logits', logits);
   checkRank('sampleTokens', 'logits', logits, 2, '[B, V]');
   const [B, V] = logits.shape;
   if (V < 1) throw new RangeError('sampleTokens: logits must have at least one column');
   const temperature = checkNumber('sampleTokens: temperature', opts.temperature ?? 1);
   const topK = opts.topK ?? 0;
-  if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`sampleTokens: topK must be a non-negative integer, got ${topK}`);
+  if (!Number.isInteger(topK) || topK < 0) {
+    throw new (typeof topK === 'number' ? RangeError : TypeError)(`sampleTokens: topK must be a non-negative integer, got ${given(topK)}`);
+  }
   const topP = checkNumber('sampleTokens: topP', opts.topP ?? 1, 0, 1);
   if (topP <= 0) throw new RangeError(`sampleTokens: topP must be in (0, 1], got ${topP}`);
   const be = logits.backend;
@@ -42,7 +45,7 @@ export function sampleTokens(logits: Tensor, opts: SampleOptions): SampleResult 
   const entropy = be.alloc(logits.dtype, B);
   be.sample({
     B, V, logits: logits._storage, temperature, topK, topP,
-    seed: opts.seed >>> 0, offset: opts.offset >>> 0, offsetAdd: null, tokens, logp, entropy,
+    seed: (opts.seed ?? 0) >>> 0, offset: (opts.offset ?? 0) >>> 0, offsetAdd: null, tokens, logp, entropy,
   });
   return {
     tokens: Tensor._fromStorage(be, tokens, [B]),

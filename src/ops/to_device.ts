@@ -3,10 +3,12 @@
 import type { DeviceName } from '../backend.js';
 import { getBackend } from '../device.js';
 import { Tensor, recordOp } from '../tensor.js';
+import { checkTensor } from '../args.js';
 
 /** x on `device` (x itself when it is already there) */
 export function toDevice(x: Tensor, device: DeviceName): Tensor {
   // shapes: x [...] -> out [...]
+  checkTensor('to', 'x', x);
   x._live('to');
   if (device === x.device) return x;
   const dst = getBackend(device);

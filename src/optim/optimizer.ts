@@ -3,7 +3,7 @@
 // saved as plain number arrays so that --resume restores them exactly.
 import type { Backend, Storage } from '../backend.js';
 import { Tensor, hostArray } from '../tensor.js';
-import { checkNumber, formatShape } from '../args.js';
+import { checkNumber, formatShape, given } from '../args.js';
 
 /** One state buffer per parameter (a moment or momentum), on the parameter's backend. */
 export class ParamBuffers {
@@ -82,13 +82,14 @@ export abstract class Optimizer {
   private _lr: number;
 
   constructor(protected readonly what: string, params: Iterable<Tensor>, lr: number) {
+    if (typeof what !== 'string') throw new TypeError(`Optimizer: the base class takes a name first (create an Adam or SGD), got ${given(what)}`);
     if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
-      throw new TypeError(`${what}: params must be an array of Tensors (e.g. model.parameters())`);
+      throw new TypeError(`${what}: params must be an array of Tensors (e.g. model.parameters()), got ${given(params)}`);
     }
     const list = [...params];
     if (list.length === 0) throw new RangeError(`${what}: got an empty parameter list`);
     list.forEach((p, i) => {
-      if (!(p instanceof Tensor)) throw new TypeError(`${what}: params[${i}] is not a Tensor`);
+      if (!(p instanceof Tensor)) throw new TypeError(`${what}: params[${i}] must be a Tensor, got ${given(p)}`);
       if (!p.isLeaf || !p.requiresGrad) throw new TypeError(`${what}: params[${i}] must be a leaf tensor with requiresGrad`);
       if (list.indexOf(p) !== i) throw new Error(`${what}: params[${i}] appears more than once`);
     });

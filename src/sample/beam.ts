@@ -14,7 +14,8 @@ import { disposeLstmState, type CharRNN, type LstmState } from '../nn/char_rnn.j
 import { showSymbol, type Vocab } from '../text/vocab.js';
 import { UTF8_START, utf8Allows, utf8Next, type Utf8State } from '../text/utf8.js';
 import type { DataMode } from '../text/corpus.js';
-import { Generator } from './generator.js';
+import { Generator, checkModelVocab } from './generator.js';
+import { checkObject, checkString, given } from '../args.js';
 import { primeIds } from './sample.js';
 
 export interface BeamSearchOptions {
@@ -54,8 +55,11 @@ interface Live {
 /** The K most probable continuations, best (by length-normalised score) first. */
 export function beamSearch(model: CharRNN, vocab: Vocab, opts: BeamSearchOptions): { beams: BeamHypothesis[]; skipped: string[] } {
   // shapes: per step logits [K,V] (to the host), state h/c [L,K,H], tokens [1,K]
+  checkModelVocab('beamSearch', model, vocab);
+  checkObject('beamSearch: options', opts);
   const K = opts.beam;
-  if (!Number.isInteger(K) || K < 1) throw new RangeError(`beamSearch: beam must be a positive integer, got ${K}`);
+  if (!Number.isInteger(K) || K < 1) throw new (typeof K === 'number' ? RangeError : TypeError)(`beamSearch: beam must be a positive integer, got ${given(K)}`);
+  if (opts.prime !== undefined) checkString('beamSearch: prime', opts.prime);
   const maxLength = opts.maxLength ?? 200;
   if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`beamSearch: maxLength must be a non-negative integer, got ${maxLength}`);
   const { ids, skipped } = primeIds(vocab, opts.prime ?? '', opts.mode ?? 'text');

@@ -10,8 +10,9 @@ import { Tensor, keep, noGrad, tidy } from '../tensor.js';
 import { add } from '../ops/elementwise.js';
 import { reshape } from '../ops/reshape.js';
 import { sampleTokens } from '../ops/sample.js';
-import { disposeLstmState, type CharRNN, type LstmState } from '../nn/char_rnn.js';
-import type { Vocab } from '../text/vocab.js';
+import { CharRNN, disposeLstmState, type LstmState } from '../nn/char_rnn.js';
+import { Vocab } from '../text/vocab.js';
+import { checkInstance, checkOptions } from '../args.js';
 import { UTF8_START, utf8Allows, utf8Key, utf8Next, type Utf8State } from '../text/utf8.js';
 
 export interface DrawOptions {
@@ -40,6 +41,15 @@ export interface GeneratorOptions {
   rawBytes?: boolean;
 }
 
+/** The model and vocabulary every generation entry point takes: a CharRNN and a Vocab of its output size. */
+export function checkModelVocab(what: string, model: unknown, vocab: unknown): asserts model is CharRNN {
+  checkInstance(`${what}: model`, model, CharRNN);
+  checkInstance(`${what}: vocab`, vocab, Vocab);
+  if (model.vocabSize !== vocab.size) {
+    throw new RangeError(`${what}: the model has ${model.vocabSize} output symbols but the vocabulary has ${vocab.size}`);
+  }
+}
+
 export class Generator {
   /** true when draws are restricted to valid UTF-8 continuations */
   readonly masked: boolean;
@@ -49,10 +59,9 @@ export class Generator {
   private readonly masks = new Map<string, Tensor>();
   private readonly wasTraining: boolean;
 
-  constructor(readonly model: CharRNN, readonly vocab: Vocab, opts: GeneratorOptions = {}) {
-    if (model.vocabSize !== vocab.size) {
-      throw new RangeError(`the model has ${model.vocabSize} output symbols but the vocabulary has ${vocab.size}`);
-    }
+  constructor(readonly model: CharRNN, readonly vocab: Vocab, options: GeneratorOptions = {}) {
+    checkModelVocab('Generator', model, vocab);
+    const opts = checkOptions('Generator', options);
     this.masked = vocab.mode === 'byte' && !opts.rawBytes;
     this.wasTraining = model.training;
     model.eval();

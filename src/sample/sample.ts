@@ -9,8 +9,9 @@
 // or batch: 0. Both paths run the same kernels with the same arguments: the same tokens, the same bits.
 // `generate` is the same one step per next() (for callers that wait between steps); `sample` runs it.
 import type { CharRNN } from '../nn/char_rnn.js';
-import { Generator as TokenGenerator } from './generator.js';
+import { Generator as TokenGenerator, checkModelVocab } from './generator.js';
 import { DeviceLoop } from './device_loop.js';
+import { checkObject, checkOptions, checkString } from '../args.js';
 import { Vocab, showSymbol } from '../text/vocab.js';
 import type { DataMode } from '../text/corpus.js';
 
@@ -134,10 +135,15 @@ function topAlternatives(vocab: Vocab, logits: ArrayLike<number>, n: number, all
 
 function unpack(a: CharRNN | SampleSource, b?: Vocab | SampleTextOptions, c?: SampleTextOptions): { model: CharRNN; vocab: Vocab; opts: GenerateOptions; mode: DataMode } {
   const fromSource = !(b instanceof Vocab);
+  if (fromSource) checkObject('sample: the first argument (a loaded checkpoint {model, vocab, config}, or a model followed by its Vocab)', a);
   const model = fromSource ? (a as SampleSource).model : (a as CharRNN);
   const vocab = fromSource ? (a as SampleSource).vocab : (b as Vocab);
-  const opts: GenerateOptions = (fromSource ? (b as GenerateOptions | undefined) : c) ?? {};
-  return { model, vocab, opts, mode: opts.mode ?? (fromSource ? (a as SampleSource).config.mode : 'text') };
+  checkModelVocab('sample', model, vocab);
+  const opts: GenerateOptions = checkOptions('sample', fromSource ? (b as GenerateOptions | undefined) : c);
+  if (opts.prime !== undefined) checkString('sample: prime', opts.prime);
+  const mode = opts.mode ?? (fromSource ? (a as SampleSource).config?.mode : undefined) ?? 'text';
+  if (mode !== 'text' && mode !== 'lines' && mode !== 'turns') throw new TypeError(`sample: mode must be 'text', 'lines' or 'turns', got ${JSON.stringify(mode)}`);
+  return { model, vocab, opts, mode };
 }
 
 /**
@@ -150,9 +156,6 @@ export function generate(model: CharRNN, vocab: Vocab, opts?: GenerateOptions): 
 export function* generate(a: CharRNN | SampleSource, b?: Vocab | GenerateOptions, c?: GenerateOptions): Generator<GeneratedStep, SampleTextResult, void> {
   // shapes: prime [Tp,1] → logits [Tp,1,V]; then per step tokens [1,1] → logits [1,1,V] → token [1]
   const { model, vocab, opts, mode } = unpack(a, b, c);
-  if (model.vocabSize !== vocab.size) {
-    throw new RangeError(`sample: the model has ${model.vocabSize} output symbols but the vocabulary has ${vocab.size}`);
-  }
   const maxLength = opts.maxLength ?? 200;
   if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`sample: maxLength must be a non-negative integer, got ${maxLength}`);
   const nAlt = opts.alternatives ?? 0;

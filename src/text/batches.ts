@@ -7,6 +7,7 @@
 // Both are stateless given (epoch, index), so the data position of a run is two integers.
 import { RngStream, rngU32 } from '../rng.js';
 import { shuffleInPlace } from './corpus.js';
+import { checkArray, checkCount, checkPositiveInt, checkTypedArray, given } from '../args.js';
 
 /** target value of padding positions; passed to crossEntropy as ignoreIndex */
 export const IGNORE_INDEX = -1;
@@ -37,6 +38,9 @@ export interface Batches {
  * Returns the fitted sizes and a warning when they changed. n < 2 is an Error (nothing to predict).
  */
 export function fitTextShape(n: number, B: number, T: number, what = 'training text'): { B: number; T: number; warning?: string } {
+  checkCount('fitTextShape: n', n);
+  checkPositiveInt('fitTextShape: B', B);
+  checkPositiveInt('fitTextShape: T', T);
   if (n < 2) throw new Error(`${what} is too short: ${n} symbol(s); need at least 2`);
   if (n - 1 >= B * T) return { B, T };
   const B2 = Math.max(1, Math.min(B, Math.floor((n - 1) / T)));
@@ -55,6 +59,10 @@ export class TextBatches implements Batches {
    */
   constructor(private readonly ids: Int32Array, readonly B: number, readonly T: number, private readonly lossMask?: Uint8Array) {
     // ids [n]
+    checkTypedArray('TextBatches: ids', ids, Int32Array);
+    checkPositiveInt('TextBatches: B', B);
+    checkPositiveInt('TextBatches: T', T);
+    if (lossMask !== undefined) checkTypedArray('TextBatches: lossMask', lossMask, Uint8Array);
     if (lossMask && lossMask.length !== ids.length) throw new RangeError(`TextBatches: lossMask has ${lossMask.length} entries for ${ids.length} ids`);
     this.L = Math.floor((ids.length - 1) / B);
     this.batchesPerEpoch = Math.floor(this.L / T);
@@ -93,6 +101,12 @@ export class LineBatches implements Batches {
    * seed null = corpus order every epoch (validation).
    */
   constructor(private readonly lines: Int32Array[], B: number, readonly T: number, private readonly stopId: number, private readonly seed: number | null) {
+    checkArray('LineBatches: lines', lines);
+    lines.forEach((l, i) => checkTypedArray(`LineBatches: lines[${i}]`, l, Int32Array));
+    checkPositiveInt('LineBatches: B', B);
+    checkPositiveInt('LineBatches: T', T);
+    checkCount('LineBatches: stopId', stopId);
+    if (seed !== null && typeof seed !== 'number') throw new TypeError(`LineBatches: seed must be a number or null, got ${given(seed)}`);
     if (lines.length === 0) throw new RangeError('LineBatches: no lines');
     this.B = Math.min(B, lines.length);
     this.batchesPerEpoch = Math.ceil(lines.length / this.B);

@@ -4,6 +4,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { RngStream } from '../rng.js';
 import { Vocab, normaliseNewlines, type VocabMode } from './vocab.js';
+import { checkBytes, checkObject, given } from '../args.js';
 
 /** text: one stream; lines: one sample per line; turns: one stream of conversations, loss on the owner's lines */
 export type DataMode = 'text' | 'lines' | 'turns';
@@ -66,6 +67,7 @@ export function readCorpusFile(path: string): Uint8Array {
 
 /** Throws when bytes are empty (or only whitespace) or look binary (a NUL byte). */
 export function checkCorpusBytes(bytes: Uint8Array, what: string): void {
+  checkBytes('checkCorpusBytes: bytes', bytes);
   if (bytes.length === 0) throw new Error(`training file ${what} is empty`);
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
@@ -78,6 +80,7 @@ export function checkCorpusBytes(bytes: Uint8Array, what: string): void {
 
 /** Decodes UTF-8 strictly; the error names the offset of the first bad byte and suggests --vocab byte. */
 export function decodeUtf8Strict(bytes: Uint8Array, what: string): string {
+  checkBytes('decodeUtf8Strict: bytes', bytes);
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -110,7 +113,20 @@ export function encodeCorpus(
   source: Uint8Array | string,
   opts: { vocabMode: VocabMode; dataMode: DataMode; vocab?: Vocab; extend?: Vocab; what?: string },
 ): EncodedCorpus {
+  checkObject('encodeCorpus: options', opts);
   const what = opts.what ?? 'training text';
+  if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
+    throw new TypeError(`encodeCorpus: source must be a string or a Uint8Array of bytes, got ${given(source)}`);
+  }
+  if (opts.vocabMode !== 'char' && opts.vocabMode !== 'byte') {
+    throw new TypeError(`encodeCorpus: vocabMode must be 'char' or 'byte', got ${given(opts.vocabMode)}`);
+  }
+  if (opts.dataMode !== 'text' && opts.dataMode !== 'lines' && opts.dataMode !== 'turns') {
+    throw new TypeError(`encodeCorpus: dataMode must be 'text', 'lines' or 'turns', got ${given(opts.dataMode)}`);
+  }
+  for (const k of ['vocab', 'extend'] as const) {
+    if (opts[k] !== undefined && !(opts[k] instanceof Vocab)) throw new TypeError(`encodeCorpus: ${k} must be a Vocab, got ${given(opts[k])}`);
+  }
   const bytes = typeof source === 'string' ? null : source;
   if (bytes) checkCorpusBytes(bytes, what);
   else if (source.length === 0 || (source as string).trim() === '') throw new Error(`${what} is empty`);
@@ -123,7 +139,7 @@ export function encodeCorpus(
     vocab ??= Vocab.bytes();
     ids = bytes ? vocab.encodeBytes(bytes) : vocab.encode(source as string).ids;
   } else {
-    const text = normaliseNewlines(bytes ? decodeUtf8Strict(bytes, what) : (source as string));
+    const text = normaliseNewlines(bytes ? decodeUtf8Strict(bytes, what) : (source as string), `encodeCorpus: ${what}`);
     if (text.includes('\0')) throw new Error(`${what} looks binary (contains NUL characters)`);
     // extend (fine-tuning): the base's symbols and the corpus's, so that every base symbol keeps a row
     const base = opts.extend ? Array.from({ length: opts.extend.stopId }, (_, i) => opts.extend!.symbol(i)).join('') : '';
@@ -158,6 +174,10 @@ export function encodeCorpus(
  * fraction 0 gives an empty validation set.
  */
 export function splitCorpus(corpus: EncodedCorpus, fraction: number, seed: number): CorpusSplit {
+  checkObject('splitCorpus: corpus', corpus);
+  if (!(corpus.ids instanceof Int32Array)) throw new TypeError(`splitCorpus: corpus.ids must be an Int32Array (from encodeCorpus), got ${given(corpus.ids)}`);
+  if (corpus.lines !== undefined && !Array.isArray(corpus.lines)) throw new TypeError(`splitCorpus: corpus.lines must be an array of Int32Array, got ${given(corpus.lines)}`);
+  if (typeof fraction !== 'number') throw new TypeError(`splitCorpus: the validation fraction must be a number in [0, 1), got ${given(fraction)}`);
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${fraction}`);
   const rng = new RngStream((seed ^ 0x5eed5) >>> 0);
   if (!corpus.lines) {

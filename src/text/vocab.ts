@@ -3,6 +3,8 @@
 // and the start symbol that precedes every line). Serialises to JSON for the checkpoint metadata, so
 // sampling never needs the training text.
 
+import { checkBytes, checkString, given } from '../args.js';
+
 export type VocabMode = 'char' | 'byte';
 
 export interface VocabJSON {
@@ -18,7 +20,8 @@ export function showSymbol(s: string): string {
 }
 
 /** Normalises line endings: CRLF and lone CR become LF. */
-export function normaliseNewlines(text: string): string {
+export function normaliseNewlines(text: string, what = 'normaliseNewlines: text'): string {
+  checkString(what, text);
   return text.indexOf('\r') < 0 ? text : text.replace(/\r\n?/g, '\n');
 }
 
@@ -32,6 +35,7 @@ export class Vocab {
   private readonly index: Map<string, number>;
 
   private constructor(mode: VocabMode, symbols: string[]) {
+    if (!Array.isArray(symbols)) throw new TypeError('new Vocab(): the constructor is internal; use Vocab.fromText, Vocab.bytes or Vocab.fromJSON');
     this.mode = mode;
     this.symbols = symbols;
     this.stopId = symbols.length;
@@ -47,7 +51,7 @@ export class Vocab {
   /** A char vocabulary of every code point in `text` (sorted by code point), then STOP. */
   static fromText(text: string): Vocab {
     const seen = new Set<string>();
-    for (const ch of normaliseNewlines(text)) seen.add(ch);
+    for (const ch of normaliseNewlines(text, 'Vocab.fromText: text')) seen.add(ch);
     const symbols = [...seen].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
     return new Vocab('char', symbols);
   }
@@ -84,7 +88,7 @@ export class Vocab {
    * (distinct, in order of appearance) in `unknown`; byte mode never has unknowns.
    */
   encode(text: string): { ids: Int32Array; unknown: string[] } {
-    const t = normaliseNewlines(text);
+    const t = normaliseNewlines(text, 'Vocab.encode: text');
     if (this.mode === 'byte') return { ids: Int32Array.from(new TextEncoder().encode(t)), unknown: [] };
     const ids: number[] = [];
     const unknown = new Set<string>();
@@ -108,6 +112,7 @@ export class Vocab {
   /** Encodes raw bytes in byte mode (no UTF-8 decoding; CRLF and lone CR become LF). */
   encodeBytes(bytes: Uint8Array): Int32Array {
     if (this.mode !== 'byte') throw new Error('Vocab.encodeBytes: only for byte vocabularies');
+    checkBytes('Vocab.encodeBytes: bytes', bytes);
     const out = new Int32Array(bytes.length);
     let n = 0;
     for (let i = 0; i < bytes.length; i++) {
@@ -122,6 +127,7 @@ export class Vocab {
 
   /** Decodes ids to text; STOP ids are dropped; byte mode decodes UTF-8 (invalid bytes become U+FFFD). */
   decode(ids: ArrayLike<number>): string {
+    if (typeof ids !== 'object' || ids === null || typeof ids.length !== 'number') throw new TypeError(`Vocab.decode: ids must be an array of token ids, got ${given(ids)}`);
     const d = this.streamDecoder();
     let s = '';
     for (let i = 0; i < ids.length; i++) s += d.push(ids[i]!);

@@ -8,10 +8,18 @@ import { writeFileSync } from 'node:fs';
 import * as lib from '../../src/index.js';
 import { getBackend } from '../../src/device.js';
 import { RngStream } from '../../src/rng.js';
-import type { DeviceName } from '../../src/backend.js';
+import type { DeviceName, KernelName } from '../../src/backend.js';
+import { KERNEL_NAMES, SPEC, dimValue, parseDim, type ArgDecl } from '../../src/spec/check.js';
 
 const [device, seedArg, firstArg, totalArg, caseFile] = process.argv.slice(2) as [DeviceName, string, string, string, string];
-const UNCLEAR = /Cannot read propert|is not a function|is not iterable|is not a constructor|Invalid typed array length|Invalid array length|Maximum call stack|undefined is not|null is not|Cannot convert|Array buffer allocation failed/;
+const UNCLEAR = new RegExp([
+  'Cannot read propert', 'Cannot set propert', 'Cannot create property', 'Cannot destructure', 'Cannot convert', 'Cannot mix BigInt',
+  'is not a function', 'is not iterable', 'is not a constructor', 'is not defined', 'undefined is not', 'null is not',
+  'Invalid typed array length', 'Invalid array length', 'Invalid string length', 'Array buffer allocation failed', 'Maximum call stack',
+  'Reduce of empty array', 'DataView', 'Expecting function', 'object is not extensible', 'read-only property',
+  // our own messages gone wrong: an object or a missing value interpolated into the text
+  '\\[object Object\\]', "'undefined'", 'has undefined', 'for undefined', '0xundefined', 'offset undefined', 'NaN elements',
+].join('|'));
 
 let rng = new RngStream(0);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)]!;
@@ -69,7 +77,9 @@ const SHAPED: Record<string, () => unknown> = {
 const NOT_FUZZED = /^(trainCharRNN|readCorpusFile|saveCheckpoint|loadCheckpoint|readSafetensors|writeSafetensors|setDefaultDevice|evaluate)$/;
 const publicFns = Object.entries(lib).filter(([k, v]) => typeof v === 'function' && !NOT_FUZZED.test(k)) as [string, (...a: unknown[]) => unknown][];
 const be = getBackend(device) as unknown as Record<string, unknown>;
-const methodNames = [...new Set([...Object.keys(be), ...Object.getOwnPropertyNames(Object.getPrototypeOf(be))])]
+// the backend's own methods (a plain object's prototype is Object.prototype: its methods are not ours)
+const proto = Object.getPrototypeOf(be);
+const methodNames = [...new Set([...Object.keys(be), ...(proto === Object.prototype ? [] : Object.getOwnPropertyNames(proto))])]
   .filter((k) => k !== 'constructor' && typeof be[k] === 'function' && !/^(dispose|emptyCache|synchronize|memory)$/.test(k));
 
 /**
@@ -110,10 +120,57 @@ function argFor(name: string): unknown {
   return chance(0.9) ? storageFor(name) : pick([null, undefined, 3, {}]);
 }
 
+/** A scalar for a kernel argument, from its declaration: mostly in range, sometimes not. */
+function scalarFor(d: ArgDecl): unknown {
+  const odd = chance(0.06);
+  switch (d.type) {
+    case 'bool': return odd ? pick([0, 1, 'true', null]) : chance(0.5);
+    case 'size': return odd ? pick([-1, 1.5, NaN, Infinity, 1000, '2', null]) : pick([0, 1, 1, 2, 3, 5]);
+    case 'i32': return odd ? pick([2 ** 31, -(2 ** 31) - 1, 0.5, NaN]) : pick([-100, -1, 0, 1, 3]);
+    case 'u32': return odd ? pick([-1, 2 ** 32, 1.5, NaN]) : Math.floor(rng.next() * (d.max ?? 1000));
+    default: return odd ? pick(VALUES.concat([Number.MAX_VALUE, -0])) : rng.next() * 2 - 0.5;
+  }
+}
+
+/** A storage for a kernel argument: its declared dtype and length mostly, sometimes short, foreign, freed, aliased or missing. */
+function kernelStorageFor(d: ArgDecl, a: Record<string, unknown>, made: unknown[]): unknown {
+  if (d.optional && chance(0.25)) return null;
+  const r = rng.next();
+  if (r < 0.02) return pick([undefined, null, 3, {}, new Float32Array(2)]);
+  if (r < 0.04 && made.length > 0) return pick(made); // an alias
+  let n = (d.shape ?? []).map(parseDim).reduce((p, dim) => p * dimValue(dim, a), 1);
+  if (!(Number.isInteger(n) && n >= 0 && n <= 1 << 16)) n = 4;
+  if (r < 0.07) n = Math.max(0, n - 1);
+  const int = d.dtype === 'int32' ? r > 0.02 : r < 0.09;
+  const limit = d.index !== undefined && typeof a[d.index] === 'number' ? (a[d.index] as number) : 4;
+  const data = int
+    ? Int32Array.from({ length: n }, () => (chance(0.03) ? pick([-1, limit, 2 ** 31 - 1]) : Math.floor(rng.next() * Math.max(limit, 1))))
+    : Float32Array.from({ length: n }, () => (chance(0.03) ? pick(VALUES) : rng.next() * 2 - 1));
+  const s = (be.upload as (x: unknown) => unknown).call(be, data);
+  if (chance(0.02)) (be.free as (x: unknown) => void).call(be, s); // use after free
+  return s;
+}
+
+/** A kernel call with arguments built from its spec declaration (most of them valid, so the kernel runs). */
+function kernelCall(k: KernelName): void {
+  const a: Record<string, unknown> = {};
+  const made: unknown[] = [];
+  for (const d of SPEC[k].args) if (d.role === undefined && chance(0.98)) a[d.name] = scalarFor(d);
+  for (const d of SPEC[k].args) if (d.role !== undefined && chance(0.98)) made.push(a[d.name] = kernelStorageFor(d, a, made));
+  (be[k] as (x: unknown) => void).call(be, a);
+}
+
 function backendCall(): string {
+  if (chance(0.6)) {
+    const k = pick(KERNEL_NAMES);
+    last = `backend.${k} (spec)`;
+    kernelCall(k);
+    return last;
+  }
   const name = pick(methodNames);
   const fn = be[name] as (...a: unknown[]) => unknown;
   const { names, object } = paramNames(fn);
+  last = `backend.${name}`;
   if (object) {
     const o: Record<string, unknown> = {};
     for (const n of names) if (chance(0.95)) o[n] = argFor(n);
@@ -127,6 +184,7 @@ function backendCall(): string {
 function opCall(): string {
   if (chance(0.35)) {
     const [name, f] = pick(Object.entries(SHAPED));
+    last = `${name} (shaped)`;
     if (process.env.FUZZ_SLOW) console.error(`case: ${name} (shaped)`);
     f();
     return `${name} (shaped)`;
@@ -158,7 +216,8 @@ for (let i = first; i < total; i++) {
   } catch (e) {
     errors++;
     const msg = e instanceof Error ? e.message : String(e);
-    if (!(e instanceof Error) || !msg || UNCLEAR.test(msg)) unclear.push(`case ${i} (${kind}): ${msg.slice(0, 160)}`);
+    if (process.env.FUZZ_ERRORS) console.error(`error ${i} ${last || kind}: ${e instanceof Error ? e.name : typeof e}: ${msg.slice(0, 200)}`);
+    if (!(e instanceof Error) || !msg || UNCLEAR.test(msg)) unclear.push(`case ${i} ${last || kind}: ${msg.slice(0, 160)}`);
   }
   if (process.env.FUZZ_SLOW && Date.now() - t0 > 100) console.error(`slow case ${i}: ${Date.now() - t0} ms ${last}`);
 }
