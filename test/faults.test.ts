@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/checkpoint/safetensors.js';
 import { RngStream } from '../src/rng.js';
+import { zipSync } from 'fflate';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const SHORT_WRITE = fileURLToPath(new URL('./faults/short_write.js', import.meta.url));
@@ -308,6 +309,30 @@ test('train /dev/zero: a bounded read and one clear error, not a process that re
   const v = judge('train /dev/zero', r.code, r.signal, r.stderr);
   t.equal(v, 'error', `exit ${r.code}: ${r.stderr.trim()}`);
   t.match(r.stderr, /training file '\/dev\/zero' looks binary \(NUL byte at offset 0\)/);
+  t.end();
+});
+
+test('prepare of a zip bomb (a tiny zip declaring a 4 GiB chat entry): refused before inflating, one clear error', (t) => {
+  // a real zip of a small WhatsApp export, its entry's uncompressed size then patched to 2^32-1 in the local
+  // and the central header: what a bomb declares (fflate would inflate into a buffer of that size)
+  const chat = '1/5/24, 8:55 PM - Ann: hi\n1/5/24, 8:56 PM - Bob: hello\n';
+  const zip = Buffer.from(zipSync({ 'WhatsApp Chat with Bob.txt': new TextEncoder().encode(chat.repeat(50)) }));
+  const honest = join(root, 'honest.zip'), bomb = join(root, 'bomb.zip');
+  writeFileSync(honest, zip);
+  let patched = 0;
+  for (let o = 0; o + 4 <= zip.length; o++) {
+    const sig = zip.readUInt32LE(o);
+    if (sig === 0x04034b50) { zip.writeUInt32LE(0xffffffff, o + 22); patched++; }
+    if (sig === 0x02014b50) { zip.writeUInt32LE(0xffffffff, o + 24); patched++; }
+  }
+  t.equal(patched, 2, 'the fixture: one local and one central header patched');
+  writeFileSync(bomb, zip);
+  const ok = cli(['prepare', honest, '--me', 'Ann', '--out', join(root, 'honest.txt')]);
+  t.equal(judge('prepare of the honest zip', ok.code, ok.signal, ok.stderr), 'ok', `the same zip with its true size prepares (exit ${ok.code})`);
+  const r = cli(['prepare', bomb, '--me', 'Ann', '--out', join(root, 'bomb.txt')]);
+  t.equal(judge('prepare of a zip bomb', r.code, r.signal, r.stderr), 'error', `exit ${r.code}: ${r.stderr.trim()}`);
+  t.match(r.stderr, /bomb\.zip:WhatsApp Chat with Bob\.txt: inflates to 4096 MiB, over the 256 MiB prepare reads from one export; nothing was inflated/, 'the message names the entry, its size and the bound');
+  t.notOk(existsSync(join(root, 'bomb.txt')), 'nothing written');
   t.end();
 });
 

@@ -19,26 +19,57 @@ export interface ExportFile {
 
 const CHAT_FILE = /(\.(json|txt)|(^|\/)messages?(_?\d+)?\.html?)$/i;
 
+/**
+ * The most bytes prepare reads from one export: its chat files together, a zip's entries counted at their
+ * inflated size. Years of a chat history are tens of MB; a longer text could not become one JS string
+ * (V8's limit is 2^29 characters). A zip bomb (a tiny zip declaring a huge entry) is refused before
+ * anything is inflated: fflate inflates an entry into a buffer of its declared size, never more.
+ */
+export const MAX_EXPORT_BYTES = 256 * 2 ** 20;
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+
+/** Counts `bytes` more against an export's budget; an ExportError naming `what` past the limit. */
+function charge(budget: { used: number }, bytes: number, what: string, kind: string): void {
+  budget.used += bytes;
+  if (budget.used > MAX_EXPORT_BYTES) {
+    throw new ExportError(`${what}: ${kind} ${mib(bytes)}${budget.used > bytes ? ` (${mib(budget.used)} with the files before it)` : ''}, ` +
+      `over the ${mib(MAX_EXPORT_BYTES)} prepare reads from one export; nothing was inflated. A chat history is far smaller: ` +
+      'if this is one, split the export, else it may be a zip bomb');
+  }
+}
+
 /** Reads the candidate files of one zip held in memory. */
-export function zipFiles(data: Uint8Array, source: string): ExportFile[] {
+export function zipFiles(data: Uint8Array, source: string, budget = { used: 0 }): ExportFile[] {
   let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(data, { filter: (f) => CHAT_FILE.test(f.name) && !/(^|\/)__MACOSX\//.test(f.name) });
+    // the filter sees each entry's declared sizes before it is inflated: the budget is charged there
+    entries = unzipSync(data, {
+      filter: (f) => {
+        const wanted = CHAT_FILE.test(f.name) && !/(^|\/)__MACOSX\//.test(f.name);
+        if (wanted) charge(budget, f.originalSize, `${source}:${f.name}`, 'inflates to');
+        return wanted;
+      },
+    });
   } catch (e) {
+    if (e instanceof ExportError) throw e;
     throw new ExportError(`${source}: not a readable zip archive (${(e as Error).message})`);
   }
   return Object.keys(entries).sort().map((name) => ({ source: `${source}:${name}`, entry: name, direct: false, bytes: entries[name] }));
 }
 
-function walk(dir: string, rel: string, out: ExportFile[]): void {
+function walk(dir: string, rel: string, out: ExportFile[], budget: { used: number }): void {
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.')) continue;
     const full = join(dir, name);
     const entry = rel ? `${rel}/${name}` : name;
     const st = statSync(full);
-    if (st.isDirectory()) walk(full, entry, out);
-    else if (/\.zip$/i.test(name)) out.push(...zipFiles(readFileSync(full), full));
-    else if (CHAT_FILE.test(entry)) out.push({ source: full, entry, direct: false, bytes: readFileSync(full) });
+    if (st.isDirectory()) walk(full, entry, out, budget);
+    else if (/\.zip$/i.test(name)) out.push(...zipFiles(readFileSync(full), full, budget));
+    else if (CHAT_FILE.test(entry)) {
+      charge(budget, st.size, full, 'is');
+      out.push({ source: full, entry, direct: false, bytes: readFileSync(full) });
+    }
   }
 }
 
@@ -54,13 +85,16 @@ export function exportFiles(path: string): ExportFile[] {
     throw new ExportError(`${path}: no such file or directory`);
   }
   try {
+    const budget = { used: 0 };
     if (st.isDirectory()) {
       const out: ExportFile[] = [];
-      walk(path, '', out);
+      walk(path, '', out, budget);
       return out;
     }
+    // a zip is charged by its inflated chat entries (its media are never inflated), any other file by its size
+    if (st.isFile() && !/\.zip$/i.test(path)) charge(budget, st.size, path, 'is');
     const bytes = readFileSync(path);
-    if (/\.zip$/i.test(path) || (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)) return zipFiles(bytes, path);
+    if (/\.zip$/i.test(path) || (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)) return zipFiles(bytes, path, { used: 0 });
     const base = path.split(/[\\/]/).pop() ?? path;
     return [{ source: path, entry: base, direct: true, bytes }];
   } catch (e) {
