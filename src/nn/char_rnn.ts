@@ -66,6 +66,7 @@ export class CharRNN extends Module {
    */
   forward(tokens: Tensor, state?: LstmState): { logits: Tensor; state: LstmState } {
     // shapes: tokens [T,B] -> emb [T,B,D] -> output [T,B,H] -> logits [T,B,V]
+    checkTensor('CharRNN.forward', 'tokens', tokens);
     if (tokens.shape.length !== 2) throw new RangeError(`CharRNN.forward: tokens must be [T, B], got shape ${formatShape(tokens.shape)}`);
     if (tokens.dtype !== 'int32') throw new TypeError(`CharRNN.forward: tokens must be int32, got dtype ${tokens.dtype}`);
     const emb = this.embedding.forward(tokens);

@@ -5,7 +5,7 @@
 import type { DType, DeviceName, TypedArray } from '../backend.js';
 import { RngStream } from '../rng.js';
 import { Tensor, hostArray, keep, nextDefaultSeed, randomValues, noGrad } from '../tensor.js';
-import { formatShape, sameShape, shapeSize } from '../args.js';
+import { checkString, checkTensor, formatShape, sameShape, shapeSize } from '../args.js';
 import { defaultDevice } from '../device.js';
 import { checkAllocation } from '../device_memory.js';
 
@@ -29,6 +29,8 @@ export abstract class Module {
 
   /** Adds a parameter under `name` (it becomes a leaf requiring grad that tidy() never disposes). */
   registerParameter(name: string, t: Tensor): Tensor {
+    checkString('registerParameter: name', name);
+    checkTensor('registerParameter', `'${name}'`, t);
     if (this.params.has(name) || this.modules.has(name)) throw new Error(`registerParameter: '${name}' is already registered`);
     if (t.dtype === 'int32') throw new TypeError(`registerParameter: '${name}' must be a float tensor`);
     keep(t);
@@ -39,6 +41,7 @@ export abstract class Module {
 
   /** Adds a submodule under `name`; its parameters appear as `name.<param>`. */
   registerModule<M extends Module>(name: string, m: M): M {
+    checkString('registerModule: name', name);
     if (this.params.has(name) || this.modules.has(name)) throw new Error(`registerModule: '${name}' is already registered`);
     if (!(m instanceof Module)) throw new TypeError(`registerModule: '${name}' is not a Module`);
     this.modules.set(name, m);

@@ -72,7 +72,7 @@ export class TextBatches implements Batches {
   batch(_epoch: number, index: number): Batch {
     // x, y [T,B]
     const { B, T, L, ids, lossMask } = this;
-    if (!(index >= 0 && index < this.batchesPerEpoch)) throw new RangeError(`TextBatches: batch ${index} not in [0, ${this.batchesPerEpoch})`);
+    if (!(index >= 0 && index < this.batchesPerEpoch)) throw new RangeError(`TextBatches: batch ${given(index)} not in [0, ${this.batchesPerEpoch})`);
     const x = new Int32Array(T * B);
     const y = new Int32Array(T * B);
     let count = 0;
@@ -129,7 +129,7 @@ export class LineBatches implements Batches {
 
   batch(epoch: number, index: number): Batch {
     // x, y [T,B]
-    if (!(index >= 0 && index < this.batchesPerEpoch)) throw new RangeError(`LineBatches: batch ${index} not in [0, ${this.batchesPerEpoch})`);
+    if (!(index >= 0 && index < this.batchesPerEpoch)) throw new RangeError(`LineBatches: batch ${given(index)} not in [0, ${this.batchesPerEpoch})`);
     const rows = this.order(epoch).slice(index * this.B, (index + 1) * this.B).map((i) => this.lines[i]!);
     const B = rows.length;
     const T = Math.min(this.T, Math.max(...rows.map((l) => l.length + 1)));

@@ -139,7 +139,7 @@ export function encodeCorpus(
     vocab ??= Vocab.bytes();
     ids = bytes ? vocab.encodeBytes(bytes) : vocab.encode(source as string).ids;
   } else {
-    const text = normaliseNewlines(bytes ? decodeUtf8Strict(bytes, what) : (source as string), `encodeCorpus: ${what}`);
+    const text = normaliseNewlines(bytes ? decodeUtf8Strict(bytes, what) : (source as string));
     if (text.includes('\0')) throw new Error(`${what} looks binary (contains NUL characters)`);
     // extend (fine-tuning): the base's symbols and the corpus's, so that every base symbol keeps a row
     const base = opts.extend ? Array.from({ length: opts.extend.stopId }, (_, i) => opts.extend!.symbol(i)).join('') : '';

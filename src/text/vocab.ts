@@ -20,7 +20,12 @@ export function showSymbol(s: string): string {
 }
 
 /** Normalises line endings: CRLF and lone CR become LF. */
-export function normaliseNewlines(text: string, what = 'normaliseNewlines: text'): string {
+export function normaliseNewlines(text: string): string {
+  return normalise(text, 'normaliseNewlines: text');
+}
+
+/** normaliseNewlines, `what` naming the text in the TypeError for a non-string */
+function normalise(text: string, what: string): string {
   checkString(what, text);
   return text.indexOf('\r') < 0 ? text : text.replace(/\r\n?/g, '\n');
 }
@@ -51,7 +56,7 @@ export class Vocab {
   /** A char vocabulary of every code point in `text` (sorted by code point), then STOP. */
   static fromText(text: string): Vocab {
     const seen = new Set<string>();
-    for (const ch of normaliseNewlines(text, 'Vocab.fromText: text')) seen.add(ch);
+    for (const ch of normalise(text, 'Vocab.fromText: text')) seen.add(ch);
     const symbols = [...seen].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
     return new Vocab('char', symbols);
   }
@@ -74,6 +79,7 @@ export class Vocab {
 
   /** true when both map the same symbols to the same ids */
   equals(other: Vocab): boolean {
+    if (!(other instanceof Vocab)) return false;
     return this.mode === other.mode && this.size === other.size && this.symbols.every((s, i) => other.symbols[i] === s);
   }
 
@@ -88,7 +94,7 @@ export class Vocab {
    * (distinct, in order of appearance) in `unknown`; byte mode never has unknowns.
    */
   encode(text: string): { ids: Int32Array; unknown: string[] } {
-    const t = normaliseNewlines(text, 'Vocab.encode: text');
+    const t = normalise(text, 'Vocab.encode: text');
     if (this.mode === 'byte') return { ids: Int32Array.from(new TextEncoder().encode(t)), unknown: [] };
     const ids: number[] = [];
     const unknown = new Set<string>();

@@ -4,7 +4,9 @@
 //   node fuzz_child.js DEVICE SEED FIRST TOTAL CASEFILE  → stdout: FUZZ {"cases","errors","ok","unclear"}
 // An Error whose message names the problem is a clear refusal; V8's own messages about our internals
 // ("Cannot read properties of undefined", "is not a function", "Invalid typed array length") are unclear.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as lib from '../../src/index.js';
 import { getBackend } from '../../src/device.js';
 import { RngStream } from '../../src/rng.js';
@@ -181,7 +183,85 @@ function backendCall(): string {
   return `backend.${name}(${names.join(', ')})`;
 }
 
+/** Fresh, valid instances of the exported classes whose methods and setters are fuzzed (small: built per case). */
+const INSTANCES: Record<string, () => object> = {
+  Tensor: () => lib.Tensor.randn([2, 3], { device, requiresGrad: chance(0.5) }),
+  Vocab: () => (chance(0.5) ? lib.Vocab.fromText('ab c\n') : lib.Vocab.bytes()),
+  CharRNN: () => tinyModel(),
+  LSTMCell: () => new lib.LSTMCell({ inputSize: 2, hiddenSize: 3, device }),
+  Stack: () => new lib.Stack({ inputSize: 2, hiddenSize: 3, numLayers: 2, device }),
+  Linear: () => new lib.Linear({ inFeatures: 2, outFeatures: 3, device }),
+  Embedding: () => new lib.Embedding({ numEmbeddings: 5, embeddingDim: 2, device }),
+  Dropout: () => new lib.Dropout({ p: 0.5 }),
+  Adam: () => new lib.Adam(new lib.Linear({ inFeatures: 2, outFeatures: 2, device }).parameters(), { lr: 0.1 }),
+  SGD: () => new lib.SGD(new lib.Linear({ inFeatures: 2, outFeatures: 2, device }).parameters(), { lr: 0.1, momentum: 0.9 }),
+  RngStream: () => new lib.RngStream(7),
+  Generator: () => { const v = lib.Vocab.fromText('ab c\n'); return new lib.Generator(tinyModel(v.size), v); },
+  ChatSession: () => { const v = lib.Vocab.fromText('me: them:\nab'); return new lib.ChatSession(tinyModel(v.size), v, { seed: 1 }); },
+  TextBatches: () => new lib.TextBatches(Int32Array.from({ length: 20 }, (_, i) => i % 5), 2, 3),
+  LineBatches: () => new lib.LineBatches([Int32Array.of(1, 2), Int32Array.of(3)], 2, 4, 5, chance(0.5) ? 1 : null),
+};
+
+function tinyModel(vocabSize = 6): lib.CharRNN {
+  return new lib.CharRNN({ vocabSize, embedDim: 2, hiddenSize: 3, numLayers: 1, device, seed: 1 });
+}
+
+/** Members declared private or protected (read from the package's declarations in dist/): not public API, not fuzzed. */
+const NOT_PUBLIC = (() => {
+  const names = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const f of readdirSync(dir, { withFileTypes: true })) {
+      if (f.isDirectory()) walk(join(dir, f.name));
+      else if (f.name.endsWith('.d.ts')) for (const m of readFileSync(join(dir, f.name), 'utf8').matchAll(/^\s+(?:private|protected)\s+(?:static\s+)?(?:readonly\s+)?(\w+)/gm)) names.add(m[1]!);
+    }
+  };
+  walk(fileURLToPath(new URL('../../../dist', import.meta.url)));
+  return names;
+})();
+
+/** the public methods and setters of an instance, up its prototype chain to Object.prototype */
+function members(obj: object): { methods: string[]; setters: string[] } {
+  const methods = new Set<string>(), setters = new Set<string>();
+  for (let p = Object.getPrototypeOf(obj); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
+      if (k === 'constructor' || k.startsWith('_') || NOT_PUBLIC.has(k)) continue;
+      if (typeof d.value === 'function') methods.add(k);
+      if (d.set) setters.add(k);
+    }
+  }
+  return { methods: [...methods], setters: [...setters] };
+}
+
+/** A method, setter or static method of an exported class, on a valid instance, with random arguments. */
+function methodCall(): string {
+  const [cls, make] = pick(Object.entries(INSTANCES));
+  last = `${cls} (instance)`;
+  const obj = make() as Record<string, unknown>;
+  const args = () => Array.from({ length: pick([0, 1, 1, 2, 3]) }, () => randomValue());
+  const { methods, setters } = members(obj);
+  const Cls = (lib as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[cls]!;
+  const statics = Object.getOwnPropertyNames(Cls).filter((k) => typeof Cls[k] === 'function' && !k.startsWith('_') && !NOT_PUBLIC.has(k));
+  const r = rng.next();
+  let out: unknown;
+  if (r < 0.15 && setters.length) {
+    const k = pick(setters);
+    last = `${cls}.${k} = (setter)`;
+    obj[k] = randomValue();
+  } else if (r < 0.3 && statics.length) {
+    const k = pick(statics);
+    last = `${cls}.${k} (static)`;
+    out = Cls[k]!(...args());
+  } else {
+    const k = pick(methods);
+    last = `${cls}.${k}`;
+    out = (obj[k] as (...a: unknown[]) => unknown).apply(obj, args());
+  }
+  if (out instanceof Promise) out.catch(() => {});
+  return last;
+}
+
 function opCall(): string {
+  if (chance(0.3)) return methodCall();
   if (chance(0.35)) {
     const [name, f] = pick(Object.entries(SHAPED));
     last = `${name} (shaped)`;
