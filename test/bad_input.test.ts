@@ -21,7 +21,8 @@ import { SGD } from '../src/optim/sgd.js';
 import {
   add, sum, mean, reshape, stackRows, selectRow, keep, noGrad, CharRNN, Dropout, disposeLstmState, Vocab, normaliseNewlines,
   decodeUtf8Strict, encodeCorpus, splitCorpus, TextBatches, formatTurns, sample, ChatSession, Generator, encodeSafetensors,
-  decodeSafetensors,
+  decodeSafetensors, loadCheckpoint, saveCheckpoint, readSafetensors, writeSafetensors, readCorpusFile, evaluate, setDefaultDevice,
+  trainCharRNN, startServer,
 } from '../src/index.js';
 
 const cpu = getBackend('ref');
@@ -146,6 +147,15 @@ const cases: Case[] = [
   { name: 'Generator of a plain object', fn: () => new Generator({} as never, Vocab.bytes()), type: TypeError, message: /^Generator: model must be a CharRNN, got an empty object$/ },
   { name: 'encodeSafetensors of a tensor without data', fn: () => encodeSafetensors({ w: { shape: [1] } } as never), type: TypeError, message: /^encodeSafetensors: tensors\['w'\].data must be a Float32Array, Float64Array or Int32Array, got undefined$/ },
   { name: 'decodeSafetensors of a string', fn: () => decodeSafetensors('abc' as never, 'x'), type: TypeError, message: /^decodeSafetensors: bytes must be a Uint8Array/ },
+  // the file and process-wide functions the fuzzer leaves out (it would write random paths)
+  { name: 'loadCheckpoint of a number', fn: () => loadCheckpoint(3 as never), type: TypeError, message: /^loadCheckpoint: dirOrFile \(a run directory or a .safetensors file\) must be a string, got 3$/ },
+  { name: 'saveCheckpoint to an object', fn: () => saveCheckpoint({} as never, { model: tiny, vocab: Vocab.bytes() } as never), type: TypeError, message: /^saveCheckpoint: dir must be a string, got an empty object$/ },
+  { name: 'saveCheckpoint without a model', fn: () => saveCheckpoint('/nonexistent/never-written', { vocab: Vocab.bytes() } as never), type: TypeError, message: /^saveCheckpoint: model must be a CharRNN, got undefined$/ },
+  { name: 'readSafetensors of null', fn: () => readSafetensors(null as never), type: TypeError, message: /^readSafetensors: path must be a string, got null$/ },
+  { name: 'writeSafetensors to a number', fn: () => writeSafetensors(3 as never, {}), type: TypeError, message: /^writeSafetensors: path must be a string, got 3$/ },
+  { name: 'readCorpusFile of undefined', fn: () => readCorpusFile(undefined as never), type: TypeError, message: /^readCorpusFile: path must be a string, got undefined$/ },
+  { name: 'evaluate of a non-model', fn: () => evaluate(null as never, null as never), type: TypeError, message: /^evaluate: model must be a CharRNN, got null$/ },
+  { name: 'setDefaultDevice of an object', fn: () => setDefaultDevice({} as never), type: TypeError, message: /^setDefaultDevice: unknown device an empty object; expected one of ref, cpu, emu, cuda$/ },
   // loadStateDict
   { name: 'loadStateDict with a missing key', fn: () => { const d = goodState(); delete d.bias_hh_l1; stack.loadStateDict(d); }, type: Error, message: /loadStateDict: missing key 'bias_hh_l1'/ },
   { name: 'loadStateDict with an unknown key', fn: () => stack.loadStateDict({ ...goodState(), foo: [1] }), type: Error, message: /loadStateDict: unexpected key 'foo'/ },
@@ -208,6 +218,17 @@ test('the native backends expose no internal helper as a method (the fuzzer once
     try { be = getBackend(name); } catch (e) { t.comment(`SKIP ${name}: ${(e as Error).message}`); continue; }
     const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(be)).filter((k) => k !== 'constructor');
     for (const internal of ['fail', 'unsupportedDtype', 'buf', 'native', 'launch']) t.notOk(methods.includes(internal), `${name}: no '${internal}' method`);
+  }
+  t.end();
+});
+
+test('the async entry points reject a non-object options argument with a clear TypeError', async (t) => {
+  for (const [name, call, message] of [
+    ['trainCharRNN(null)', () => trainCharRNN(null as never), /^trainCharRNN: options must be an object, got null$/],
+    ['startServer(undefined)', () => startServer(undefined as never), /^startServer: options must be an object, got undefined$/],
+  ] as const) {
+    const e = await call().then(() => null, (err: unknown) => err);
+    t.ok(e instanceof TypeError && message.test((e as Error).message), `${name}: ${String(e)}`);
   }
   t.end();
 });

@@ -20,6 +20,7 @@ import { Vocab } from '../text/vocab.js';
 import type { DataMode } from '../text/corpus.js';
 import { encodeSafetensors, readSafetensors, type HostTensor } from './safetensors.js';
 import { writeFileAtomic } from '../atomic_write.js';
+import { checkInstance, checkObject, checkString } from '../args.js';
 import { commitFiles, committedDir, hasCommit } from './commit.js';
 import { STATE_FILE, STATE_TENSORS_FILE, type TrainStateData } from './train_state.js';
 
@@ -76,6 +77,10 @@ export function toHost(t: Tensor): HostTensor {
  * `beforeCommit` runs when every file is durable, right before the switch (e.g. to check a lock).
  */
 export function saveCheckpoint(dir: string, opts: SaveCheckpointOptions & { beforeCommit?: () => void }): void {
+  checkString('saveCheckpoint: dir', dir);
+  checkObject('saveCheckpoint: options', opts);
+  checkInstance('saveCheckpoint: model', opts.model, CharRNN);
+  checkInstance('saveCheckpoint: vocab', opts.vocab, Vocab);
   mkdirSync(dir, { recursive: true });
   const { model, vocab } = opts;
   if (model.vocabSize !== vocab.size) throw new RangeError(`saveCheckpoint: the model has ${model.vocabSize} output symbols but the vocabulary has ${vocab.size}`);
@@ -186,6 +191,8 @@ function parseJsonField(meta: Record<string, string>, key: string, file: string)
  * different steps) is an Error naming the file and the problem.
  */
 export function loadCheckpoint(dirOrFile: string, opts: { device?: DeviceName } = {}): LoadedCheckpoint {
+  checkString('loadCheckpoint: dirOrFile (a run directory or a .safetensors file)', dirOrFile);
+  checkObject('loadCheckpoint: options', opts);
   const single = dirOrFile.endsWith('.safetensors');
   const runDir = single ? join(dirOrFile, '..') : dirOrFile;
   const dir = single ? runDir : committedDir(runDir);

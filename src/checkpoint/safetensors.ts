@@ -182,10 +182,12 @@ export function decodeSafetensors(bytes: Uint8Array, what: string): { tensors: R
 
 /** Writes bytes to `path` atomically: a temp file in the same directory, fsync, rename. */
 export function writeSafetensors(path: string, tensors: Record<string, HostTensor>, metadata: Record<string, string> = {}): void {
+  checkString('writeSafetensors: path', path);
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 export function readSafetensors(path: string): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
+  checkString('readSafetensors: path', path);
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

@@ -27,6 +27,7 @@ import { beamSearch } from '../sample/beam.js';
 import { ChatSessions } from './chat_sessions.js';
 import { ParamError, parseSampleParams, parseChatParams, type SampleParams } from './params.js';
 import { RunView, checkRunDir, type LogEntry, type ModelLease } from './run_view.js';
+import { checkObject } from '../args.js';
 
 export interface ServeOptions {
   /** run directory */
@@ -211,6 +212,7 @@ function runBeam(lease: ModelLease, p: SampleParams): { steps: GeneratedStep[]; 
 }
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  checkObject('startServer: options', opts);
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopback(host) && !opts.allowNonLoopback) {
     throw new Error(`refusing to serve on '${host}': it is not a loopback address, so other machines could use the page; name it explicitly with --host ${host} to do that`);

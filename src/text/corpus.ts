@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { RngStream } from '../rng.js';
 import { Vocab, normaliseNewlines, type VocabMode } from './vocab.js';
-import { checkBytes, checkObject, given } from '../args.js';
+import { checkBytes, checkObject, checkString, given } from '../args.js';
 
 /** text: one stream; lines: one sample per line; turns: one stream of conversations, loss on the owner's lines */
 export type DataMode = 'text' | 'lines' | 'turns';
@@ -50,6 +50,7 @@ function readBounded(path: string, max: number, tooBig: () => Error): Buffer {
 
 /** Reads a training file as bytes, with clear errors for a missing, empty, binary or endless file. */
 export function readCorpusFile(path: string): Uint8Array {
+  checkString('readCorpusFile: path', path);
   let st;
   try {
     st = statSync(path);

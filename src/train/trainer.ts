@@ -23,6 +23,7 @@ import { decodeTrainState, freshPosition, type RunPosition, type TrainState } fr
 import { sample } from '../sample/sample.js';
 import { ProgressBar, formatRate } from './progress.js';
 import { checkAllocation } from '../device_memory.js';
+import { checkInstance, checkObject } from '../args.js';
 import { lrAt, resumeOptions, storedOptions, LR_DECAY_MIN_STEPS, type TrainOptions } from './options.js';
 import { initFromBase } from './init_from.js';
 import { keepHistory } from './history.js';
@@ -54,6 +55,9 @@ export interface TrainResult {
 
 /** Mean cross-entropy per target over every batch of a split (no grad, dropout off, own carried state). */
 export function evaluate(model: CharRNN, batches: Batches, epoch = 0): number {
+  checkInstance('evaluate: model', model, CharRNN);
+  checkObject('evaluate: batches (a TextBatches or LineBatches)', batches);
+  if (typeof batches.batch !== 'function' || typeof batches.batchesPerEpoch !== 'number') throw new TypeError('evaluate: batches must be a TextBatches or LineBatches (batch(epoch, index) and batchesPerEpoch)');
   // shapes: per batch x [T,B] → logits [T·B,V] → summed loss []
   const wasTraining = model.training;
   model.eval();
@@ -165,6 +169,8 @@ function nothingToDo(opts: TrainOptions, step: number, epoch: number): string {
  * Returns when a stopping criterion is met, on interrupt (after saving) or on a NaN loss (without saving).
  */
 export async function trainCharRNN(options: TrainOptions & { resume?: boolean }, hooks: TrainHooks = {}): Promise<TrainResult> {
+  checkObject('trainCharRNN: options', options);
+  checkObject('trainCharRNN: hooks', hooks);
   const log = hooks.log ?? ((m: string) => { process.stderr.write(m + '\n'); });
   const resuming = !!options.resume;
   const opts: TrainOptions = resuming ? resumeOptions(options) : { ...options };
