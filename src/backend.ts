@@ -136,6 +136,7 @@ export function checkElementRange(backend: DeviceName, src: Storage, srcStart: n
   const where = `${backend}.copyElements`;
   if (src.dtype !== dst.dtype) throw new TypeError(`${where}: src is ${src.dtype} but dst is ${dst.dtype}; they must match`);
   for (const [name, v] of [['srcStart', srcStart], ['dstStart', dstStart], ['n', n]] as const) {
+    if (typeof v !== 'number') throw new TypeError(`${where}: ${name} must be a non-negative integer, got ${v === null ? 'null' : typeof v}`);
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${where}: ${name} must be a non-negative integer, got ${v}`);
   }
   if (srcStart + n > src.length) throw new RangeError(`${where}: src range [${srcStart}, ${srcStart + n}) runs past its ${src.length} elements`);

@@ -395,6 +395,7 @@ export class NativeBackend implements Backend {
   captureGraph(fn: () => void): DeviceGraph {
     if (!this.hasGraphs) this.#fail('captureGraph', 'the native CPU backend has no CUDA graphs (hasGraphs is false): run the work directly');
     if (this.capturing) this.#fail('captureGraph', 'a capture is already in progress (captures do not nest)');
+    if (typeof fn !== 'function') this.#fail('captureGraph', `fn must be a function, got ${fn === null ? 'null' : typeof fn}`, TypeError);
     try { this.addon.beginCapture(); } catch (e) { this.#native(e); }
     this.capturing = true;
     try {
