@@ -564,6 +564,7 @@ export class Tensor {
   }
 
   set grad(g: Tensor | null) {
+    if (g !== null && !(g instanceof Tensor)) throw new TypeError(`grad must be a Tensor or null, got ${given(g)}`);
     if (g !== null) {
       checkSameDevice('grad', { tensor: this, grad: g });
       if (!sameShape(g.shape, this.shape)) {

@@ -8,7 +8,7 @@
 import type { CharRNN } from '../nn/char_rnn.js';
 import { showSymbol, type Vocab } from '../text/vocab.js';
 import { Generator, checkModelVocab } from '../sample/generator.js';
-import { checkArray, checkObject, checkOptions, checkString } from '../args.js';
+import { checkArray, checkFunction, checkObject, checkOptions, checkString } from '../args.js';
 import type { GeneratedToken } from '../sample/sample.js';
 import { ME_MARKER, THEM_MARKER, markerOf } from './turns.js';
 
@@ -73,6 +73,7 @@ export class ChatSession {
     checkModelVocab('ChatSession', model, vocab);
     this.opts = checkOptions('ChatSession', opts);
     if (this.opts.as !== undefined) checkString('ChatSession: as', this.opts.as);
+    if (this.opts.onWarning !== undefined) checkFunction('ChatSession: onWarning', this.opts.onWarning);
     this.themMarker = this.opts.as === undefined ? THEM_MARKER : markerOf(this.opts.as);
     const missing = [...new Set([...vocab.encode(ME_MARKER + this.themMarker + '\n').unknown])];
     if (missing.length) {
@@ -120,6 +121,7 @@ export class ChatSession {
   reply(message: string, options: ChatReplyOptions = {}): ChatReply {
     checkString('ChatSession.reply: message', message);
     const o = checkOptions('ChatSession.reply', options);
+    if (o.onToken !== undefined) checkFunction('ChatSession.reply: onToken', o.onToken);
     const text = message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
     const enc = this.vocab.encode(text);
     if (enc.unknown.length) {

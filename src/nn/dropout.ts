@@ -3,7 +3,7 @@
 // counter by the element count (moving to a derived seed before the 32-bit counter would wrap), so
 // saving {seed, counter} makes a resumed run draw the same masks.
 import { dropout } from '../ops/dropout.js';
-import { checkNumber, checkOptions } from '../args.js';
+import { checkNumber, checkOptions, checkTensor } from '../args.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 import { rngU32 } from '../rng.js';
@@ -80,6 +80,7 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     // shapes: x [...] -> out [...]
+    checkTensor('Dropout', 'x', x);
     if (!this.training || this.p === 0) return x;
     return this.stream.apply(x, this.p);
   }

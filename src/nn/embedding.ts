@@ -19,6 +19,8 @@ export class Embedding extends Module {
     if (opts === null || typeof opts !== 'object') throw new TypeError('Embedding: expected an options object');
     this.numEmbeddings = checkPositiveInt('Embedding: numEmbeddings', opts.numEmbeddings);
     this.embeddingDim = checkPositiveInt('Embedding: embeddingDim', opts.embeddingDim);
+    const n = this.numEmbeddings * this.embeddingDim;
+    Module.checkParameterMemory(`Embedding(numEmbeddings ${this.numEmbeddings}, embeddingDim ${this.embeddingDim})`, n, n, opts);
     this.createNormal('weight', [this.numEmbeddings, this.embeddingDim], Module.initStream(opts), opts);
   }
 

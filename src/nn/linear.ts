@@ -23,6 +23,8 @@ export class Linear extends Module {
     this.inFeatures = checkPositiveInt('Linear: inFeatures', opts.inFeatures);
     this.outFeatures = checkPositiveInt('Linear: outFeatures', opts.outFeatures);
     this.hasBias = opts.bias ?? true;
+    const w = this.outFeatures * this.inFeatures;
+    Module.checkParameterMemory(`Linear(inFeatures ${this.inFeatures}, outFeatures ${this.outFeatures})`, w + (this.hasBias ? this.outFeatures : 0), w, opts);
     const rng = Module.initStream(opts);
     const bound = 1 / Math.sqrt(this.inFeatures);
     this.createUniform('weight', [this.outFeatures, this.inFeatures], bound, rng, opts);

@@ -5,7 +5,7 @@
 import type { DType, DeviceName, TypedArray } from '../backend.js';
 import { RngStream } from '../rng.js';
 import { Tensor, hostArray, keep, nextDefaultSeed, randomValues, noGrad } from '../tensor.js';
-import { checkString, checkTensor, formatShape, sameShape, shapeSize } from '../args.js';
+import { checkString, checkTensor, formatShape, given, sameShape, shapeSize } from '../args.js';
 import { defaultDevice } from '../device.js';
 import { checkAllocation } from '../device_memory.js';
 
@@ -82,7 +82,7 @@ export abstract class Module {
   /** the host stream a module initialises its weights from */
   protected static initStream(opts: ModuleOptions): RngStream {
     const seed = opts.seed ?? nextDefaultSeed();
-    if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed)) throw new TypeError(`seed must be an integer, got ${given(seed)}`);
     return new RngStream(seed);
   }
 

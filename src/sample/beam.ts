@@ -15,7 +15,7 @@ import { showSymbol, type Vocab } from '../text/vocab.js';
 import { UTF8_START, utf8Allows, utf8Next, type Utf8State } from '../text/utf8.js';
 import type { DataMode } from '../text/corpus.js';
 import { Generator, checkModelVocab } from './generator.js';
-import { checkObject, checkString, given } from '../args.js';
+import { checkCount, checkFunction, checkObject, checkString, given } from '../args.js';
 import { primeIds } from './sample.js';
 
 export interface BeamSearchOptions {
@@ -61,7 +61,8 @@ export function beamSearch(model: CharRNN, vocab: Vocab, opts: BeamSearchOptions
   if (!Number.isInteger(K) || K < 1) throw new (typeof K === 'number' ? RangeError : TypeError)(`beamSearch: beam must be a positive integer, got ${given(K)}`);
   if (opts.prime !== undefined) checkString('beamSearch: prime', opts.prime);
   const maxLength = opts.maxLength ?? 200;
-  if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`beamSearch: maxLength must be a non-negative integer, got ${maxLength}`);
+  checkCount('beamSearch: maxLength', maxLength);
+  if (opts.onWarning !== undefined) checkFunction('beamSearch: onWarning', opts.onWarning);
   const { ids, skipped } = primeIds(vocab, opts.prime ?? '', opts.mode ?? 'text');
   if (skipped.length) {
     (opts.onWarning ?? console.warn)(`warning: the prime has ${skipped.length} character(s) not in the vocabulary, skipped: ${skipped.map(showSymbol).join(' ')}`);

@@ -12,7 +12,7 @@ import { reshape } from '../ops/reshape.js';
 import { sampleTokens } from '../ops/sample.js';
 import { CharRNN, disposeLstmState, type LstmState } from '../nn/char_rnn.js';
 import { Vocab } from '../text/vocab.js';
-import { checkInstance, checkOptions } from '../args.js';
+import { checkInstance, checkOptions, given } from '../args.js';
 import { UTF8_START, utf8Allows, utf8Key, utf8Next, type Utf8State } from '../text/utf8.js';
 
 export interface DrawOptions {
@@ -87,6 +87,9 @@ export class Generator {
   /** Runs the model over `ids` (each in [0,V)), carrying the state; keeps the logits after the last one. */
   feed(ids: ArrayLike<number>): void {
     // shapes: ids [n] -> x [n-1,1] (one pass), then [1,1] -> logits [1,1,V] kept as [1,V]
+    if (typeof ids !== 'object' || ids === null || typeof ids.length !== 'number') {
+      throw new TypeError(`Generator.feed: ids must be an array of token ids, got ${given(ids)}`);
+    }
     const n = ids.length;
     if (n === 0) return;
     const device = this.model.device;

@@ -11,7 +11,7 @@
 import type { CharRNN } from '../nn/char_rnn.js';
 import { Generator as TokenGenerator, checkModelVocab } from './generator.js';
 import { DeviceLoop } from './device_loop.js';
-import { checkObject, checkOptions, checkString } from '../args.js';
+import { checkCount, checkFunction, checkObject, checkOptions, checkString } from '../args.js';
 import { Vocab, showSymbol } from '../text/vocab.js';
 import type { DataMode } from '../text/corpus.js';
 
@@ -141,6 +141,7 @@ function unpack(a: CharRNN | SampleSource, b?: Vocab | SampleTextOptions, c?: Sa
   checkModelVocab('sample', model, vocab);
   const opts: GenerateOptions = checkOptions('sample', fromSource ? (b as GenerateOptions | undefined) : c);
   if (opts.prime !== undefined) checkString('sample: prime', opts.prime);
+  for (const k of ['onToken', 'onWarning'] as const) if ((opts as SampleTextOptions)[k] !== undefined) checkFunction(`sample: ${k}`, (opts as SampleTextOptions)[k]);
   const mode = opts.mode ?? (fromSource ? (a as SampleSource).config?.mode : undefined) ?? 'text';
   if (mode !== 'text' && mode !== 'lines' && mode !== 'turns') throw new TypeError(`sample: mode must be 'text', 'lines' or 'turns', got ${JSON.stringify(mode)}`);
   return { model, vocab, opts, mode };
@@ -157,9 +158,9 @@ export function* generate(a: CharRNN | SampleSource, b?: Vocab | GenerateOptions
   // shapes: prime [Tp,1] → logits [Tp,1,V]; then per step tokens [1,1] → logits [1,1,V] → token [1]
   const { model, vocab, opts, mode } = unpack(a, b, c);
   const maxLength = opts.maxLength ?? 200;
-  if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`sample: maxLength must be a non-negative integer, got ${maxLength}`);
+  checkCount('sample: maxLength', maxLength);
   const nAlt = opts.alternatives ?? 0;
-  if (!Number.isInteger(nAlt) || nAlt < 0) throw new RangeError(`sample: alternatives must be a non-negative integer, got ${nAlt}`);
+  checkCount('sample: alternatives', nAlt);
   const seed = (opts.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   const { ids, skipped } = primeIds(vocab, opts.prime ?? '', mode);
   if (skipped.length) {
@@ -170,7 +171,7 @@ export function* generate(a: CharRNN | SampleSource, b?: Vocab | GenerateOptions
   let text = '';
   let stopped = false;
   const batch = opts.batch ?? 16;
-  if (!Number.isInteger(batch) || batch < 0 || batch % 2 !== 0) throw new RangeError(`sample: batch must be 0 or an even positive integer, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 0 || batch % 2 !== 0) throw new (typeof batch === 'number' ? RangeError : TypeError)(`sample: batch must be 0 or an even positive integer, got ${typeof batch === 'number' ? batch : JSON.stringify(batch) ?? String(batch)}`);
   const gen = new TokenGenerator(model, vocab, { rawBytes: opts.rawBytes });
   let loop: DeviceLoop | undefined;
   try {

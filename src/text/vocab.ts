@@ -85,7 +85,7 @@ export class Vocab {
 
   /** Symbol of an id ('' for STOP); in byte mode a one-byte latin1 string (use decode for text). */
   symbol(id: number): string {
-    if (!Number.isInteger(id) || id < 0 || id >= this.size) throw new RangeError(`Vocab: id ${id} out of range [0, ${this.size})`);
+    if (!Number.isInteger(id) || id < 0 || id >= this.size) throw new (typeof id === 'number' ? RangeError : TypeError)(`Vocab: id ${given(id)} out of range [0, ${this.size})`);
     return id === this.stopId ? '' : this.symbols[id]!;
   }
 
