@@ -142,7 +142,7 @@ cudaError_t lstm_forward(int T, int B, int I, int H, const float* x, const float
   // gates = x·W_ihᵀ for all T·B rows at once (beta 0: gates' old contents are never read)
   cudaError_t err = gemm_with(math, false, true, T * B, 4 * H, I, 1.f, x, w_ih, 0.f, gates, stream);
   if (err != cudaSuccess) return err;
-  const PersistPlan plan = lstm_path_decide(false, B, H);
+  const PersistPlan plan = lstm_path_decide(false, T, B, H);
   if (plan.ok) {  // the whole time loop in one cooperative launch (lstm_persistent.cuh)
     return launch_cooperative(lstm_persistent_forward_kernel, dim3(plan.blocks), dim3(plan.threads), plan.smem,
                               stream, T, B, H, plan.units, plan.group, gates, w_hh, b_ih, b_hh, h0, c0, h, c,
@@ -197,7 +197,7 @@ cudaError_t lstm_backward(int T, int B, int I, int H, const float* x, const floa
   float* dh_carry = dgates + T * BG;
   float* dc_carry = dh_carry + BH;
   cudaError_t err;
-  const PersistPlan plan = lstm_path_decide(true, B, H);
+  const PersistPlan plan = lstm_path_decide(true, T, B, H);
   if (plan.ok) {  // the whole time loop in one cooperative launch (lstm_persistent.cuh); carries unused
     err = launch_cooperative(lstm_persistent_backward_kernel, dim3(plan.blocks), dim3(plan.threads), plan.smem,
                              stream, T, B, H, plan.units, plan.group, gates, w_hh, c0, c, tanh_c, dh, dh_T, dc_T,
@@ -272,7 +272,8 @@ std::string lstm_path_report() {
   return "forward: " + (f.empty() ? std::string("none yet") : f) + "; backward: " + (b.empty() ? std::string("none yet") : b);
 }
 
-// What the path switch would choose for a layer of batch B and hidden size H now (records nothing).
+// What the path switch would choose for a layer of batch B and hidden size H over T ≥ 2 steps now (records
+// nothing; auto takes the per-step path at T = 1).
 std::string lstm_path_plan_report(int B, int H) {
   if (lstm_path_choice() == LstmPath::steps) return "steps (LSTM_CUDA_LSTM_PATH=steps)";
   const PersistPlan f = lstm_persistent_plan(false, B, H), b = lstm_persistent_plan(true, B, H);

@@ -377,9 +377,9 @@ PersistPlan lstm_persistent_plan(bool backward, int B, int H) {
 
 enum class LstmPath { automatic, persistent, steps };
 
-// LSTM_CUDA_LSTM_PATH, read at every call: auto (default) = persistent where it fits, else steps;
-// persistent = the same (a shape that does not fit still falls back, and the record says so); steps =
-// the per-step recipe always.
+// LSTM_CUDA_LSTM_PATH, read at every call: auto (default) = persistent where it fits and T ≥ 2, else
+// steps; persistent = also at T = 1 (a shape that does not fit still falls back, and the record says so);
+// steps = the per-step recipe always.
 LstmPath lstm_path_choice() {
   const char* v = getenv("LSTM_CUDA_LSTM_PATH");
   if (v == nullptr || v[0] == '\0' || strcmp(v, "auto") == 0) return LstmPath::automatic;
@@ -395,12 +395,16 @@ std::string& lstm_path_record(bool backward) {
   return backward ? bwd : fwd;
 }
 
-// Chooses the path for one call and records it. Returns the plan (ok: run persistent).
-PersistPlan lstm_path_decide(bool backward, int B, int H) {
+// Chooses the path for one call of T steps and records it. Returns the plan (ok: run persistent). auto
+// takes the per-step path for T = 1 (one generation step: no step to keep W_hh on chip for, and the
+// emulator's cooperative launches start an OS thread per block); LSTM_CUDA_LSTM_PATH=persistent does not.
+PersistPlan lstm_path_decide(bool backward, int T, int B, int H) {
   const LstmPath choice = lstm_path_choice();
   PersistPlan p;
   if (choice == LstmPath::steps) {
     p.why = "steps (LSTM_CUDA_LSTM_PATH=steps)";
+  } else if (choice == LstmPath::automatic && T == 1) {
+    p.why = "steps (T=1: a single step)";
   } else {
     p = lstm_persistent_plan(backward, B, H);
     if (!p.ok) {
