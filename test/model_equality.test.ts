@@ -79,7 +79,12 @@ for (const dropout of [0, 0.4]) {
   });
 }
 
-test(`2,000 training steps on ${kind} keep live allocations flat`, (t) => {
+// The leak check is exact (live count and bytes equal after step 2 and the last step), so a per-step leak
+// fails at any length; emu runs fewer steps because its cooperative launches (the persistent LSTM path)
+// start an OS thread per block and cost ~10 ms each on the emulator.
+const FLAT_STEPS = { emu: 300 } as Partial<Record<string, number>>;
+test(`${(FLAT_STEPS[kind] ?? 2000).toLocaleString('en-US')} training steps on ${kind} keep live allocations flat`, (t) => {
+  const steps = FLAT_STEPS[kind] ?? 2000;
   const be = getBackend(kind);
   const m = build(kind, 0.2);
   const opt = new Adam(m.params, { lr: 1e-2 });
@@ -103,15 +108,15 @@ test(`2,000 training steps on ${kind} keep live allocations flat`, (t) => {
   let peak = after2.liveBytes;
   let last = first;
   const t0 = Date.now();
-  for (let i = 2; i < 2000; i++) {
+  for (let i = 2; i < steps; i++) {
     last = trainStep();
     if (i % 50 === 0) peak = Math.max(peak, be.memory().liveBytes);
   }
   collectGarbage();
   const end = be.memory();
-  t.comment(`2,000 steps on ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s: live after step 2 ${after2.liveCount} / ${after2.liveBytes} B, ` +
-    `after step 2,000 ${end.liveCount} / ${end.liveBytes} B, cached ${end.cachedBytes} B; loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
-  t.deepEqual([end.liveCount, end.liveBytes], [after2.liveCount, after2.liveBytes], 'live count and bytes equal after step 2 and step 2,000');
+  t.comment(`${steps} steps on ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s: live after step 2 ${after2.liveCount} / ${after2.liveBytes} B, ` +
+    `after step ${steps} ${end.liveCount} / ${end.liveBytes} B, cached ${end.cachedBytes} B; loss ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+  t.deepEqual([end.liveCount, end.liveBytes], [after2.liveCount, after2.liveBytes], `live count and bytes equal after step 2 and step ${steps}`);
   t.equal(peak, after2.liveBytes, 'live bytes never above the step-2 level at any sample');
   t.ok(end.cachedBytes <= after2.cachedBytes * 2 + 65536, `the cache stays bounded (${after2.cachedBytes} -> ${end.cachedBytes} B)`);
   t.ok(last < first, 'and the model learned meanwhile');
